@@ -1,0 +1,31 @@
+# Set-up and everyday commands. `make test` and `make figures` create .venv when it is missing or stale.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup test sync clean-venv
+
+# (Re)install when pyproject.toml or constraints.txt change.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -c constraints.txt -e ".[dev]"
+	@touch $@
+
+setup: $(STAMP)
+
+# Notebooks and package in step: exporting and cleaning must leave git as it is.
+sync: $(STAMP)
+	$(BIN)/nbdev-export
+	$(BIN)/nbdev-clean
+	@changed="$$(git diff --name-only -- nbs locogan; git ls-files --others --exclude-standard -- nbs locogan)"; \
+	if [ -n "$$changed" ]; then \
+	  echo "nbdev-export / nbdev-clean changed these files: the committed package or notebooks are out of step:"; \
+	  echo "$$changed"; git --no-pager diff --stat -- nbs locogan; exit 1; fi
+	@echo "notebooks and package in step"
+
+test: sync
+	$(BIN)/python -m pytest
+
+clean-venv:
+	rm -rf $(VENV)
