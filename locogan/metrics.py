@@ -14,6 +14,7 @@ from torch import nn, Tensor
 from torchvision.transforms.v2.functional import gaussian_blur
 from .latent import *
 from .models import periodicity_error, load_generator, Generator
+from .train import save_atomic
 from .data import cache_dir  # $XDG_CACHE_HOME/locogan or ~/.cache/locogan
 
 # %% auto #0
@@ -68,10 +69,7 @@ def fid_inception_weights(folder=None) -> Path:
     if f.exists(): return f
     folder.mkdir(parents=True, exist_ok=True)
     sd = convert_fid_inception()
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.tmp'); os.close(fd)
-    try: torch.save(sd, tmp); os.replace(tmp, f)                                  # readers never see a half-written file
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
+    save_atomic(sd, f)                                                            # readers never see a half-written file
     return f
 
 # %% ../nbs/06_metrics.ipynb #779ac2bb
@@ -484,9 +482,7 @@ def face_detectors(
             dets[a] = AttributeDetector(); dets[a].load_state_dict(st['weights'][a]); dets[a].eval().requires_grad_(False)
         return dets, st['accuracy']
     dets, acc = train_face_detectors()
-    f.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=f.parent, suffix='.tmp'); os.close(fd)
-    torch.save(dict(weights={a: d.state_dict() for a, d in dets.items()}, accuracy=acc), tmp); os.replace(tmp, f)
+    save_atomic(dict(weights={a: d.state_dict() for a, d in dets.items()}, accuracy=acc), f)
     return dets, acc
 
 @torch.no_grad()

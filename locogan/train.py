@@ -20,9 +20,9 @@ from .models import *
 # %% auto #0
 __all__ = ['PATTERNS', 'PHOTOS', 'CHOICES', 'RESUMABLE_CHANGES', 'SECTIONS', 'METAVARS', 'TrainConfig', 'data_defaults',
            'resolve_config', 'fill_from_data', 'd_loss', 'g_loss', 'step_generator', 'crop_inputs', 'train_step',
-           'rng_state', 'set_rng_state', 'fsync_dir', 'save_atomic', 'checkpoints', 'load_checkpoint', 'sample_latent',
-           'save_grid', 'pick_device', 'dist_env', 'sync_buffers', 'state_hash', 'make_data_source', 'write_checkpoint',
-           'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
+           'rng_state', 'set_rng_state', 'fsync_dir', 'save_atomic', 'checkpoints', 'load_checkpoint',
+           'progress_latent', 'save_grid', 'pick_device', 'dist_env', 'sync_buffers', 'state_hash', 'make_data_source',
+           'write_checkpoint', 'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
 
 # %% ../nbs/03_train.ipynb #33b3784f
 @dataclass
@@ -258,7 +258,7 @@ def load_checkpoint(path, map_location='cpu') -> dict:
     return torch.load(path, map_location=map_location, weights_only=True)
 
 # %% ../nbs/03_train.ipynb #a74e1b91
-def sample_latent(cfg:TrainConfig, n:int=8, device=None) -> Latent:
+def progress_latent(cfg:TrainConfig, n:int=8, device=None) -> Latent:
     "The fixed latent of a run's progress grids: `n` images of `cfg.sample_size`, with the model's period."
     H, W = cfg.sample_size
     return make_latent(n, H, W, cfg.n_master, cfg.n_local, cfg.positions, cfg.period, seed=cfg.seed + 1,
@@ -413,7 +413,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
         (out / 'samples' / 'CAPTION.txt').write_text(
             f"LocoGAN trained on {source.name}.\nEach step-N.png: {8} images of {cfg.sample_size[0]} x {cfg.sample_size[1]} "
             f"pixels (training crops {cfg.crop[0]} x {cfg.crop[1]}) from one fixed latent (seed {cfg.seed + 1}), after N steps.\n")
-        z_sample = sample_latent(cfg, device=device)
+        z_sample = progress_latent(cfg, device=device)
     barrier()
 
     prefetch = ThreadPoolExecutor(cfg.workers) if cfg.workers else None
