@@ -15,8 +15,9 @@ from .latent import *
 from .models import Generator, GeneratorConfig, load_generator, periodicity_error
 
 # %% auto #0
-__all__ = ['MAX_SIDE', 'shipped_checkpoints', 'resolve_checkpoint', 'parse_size', 'sample_latent', 'generate', 'generate_pattern',
-           'vary_local_plan', 'to_uint8', 'iter_bands', 'generate_tiled', 'cli']
+__all__ = ['MAX_SIDE', 'shipped_checkpoints', 'resolve_checkpoint', 'parse_size', 'lively', 'example_generator', 'show_images',
+           'sample_latent', 'generate', 'generate_pattern', 'vary_local_plan', 'to_uint8', 'iter_bands',
+           'generate_tiled', 'cli']
 
 # %% ../nbs/04_sample.ipynb #879c196c
 MAX_SIDE = 1 << 17  # 131072 pixels: larger sides are refused as a likely typo
@@ -54,6 +55,48 @@ def parse_size(s:str, geometry=GEOMETRY) -> tuple[int, int]:
         if v <= 0: raise ValueError(f"size {s!r}: sides must be positive, got {v}")
         if v > MAX_SIDE: raise ValueError(f"size {s!r}: a side of {v} pixels is over the limit of {MAX_SIDE}")
     return check_size(*parts, geometry)
+
+# %% ../nbs/04_sample.ipynb #d9f2f12b
+def lively(G, std=0.15):
+    "A generator whose output varies a lot with its latent (larger weights, non-trivial BatchNorm statistics), in eval mode: for exactness tests and untrained examples."
+    from torch import nn
+    for m in G.modules():
+        if isinstance(m, nn.ConvTranspose2d): nn.init.normal_(m.weight, 0, std)
+        if isinstance(m, nn.BatchNorm2d): m.running_mean.uniform_(-.2, .2); m.running_var.uniform_(.5, 2)
+    return G.eval()
+
+def example_generator(
+    name,                 # a shipped model name or a run folder name (None: go straight to the untrained fallback)
+    runs='runs',          # folder where run folders are looked for
+    **cfg,                # GeneratorConfig fields of the untrained fallback
+) -> Generator:
+    "For the notebooks' examples: a shipped model `name`, else the run folder `runs/name`, else an untrained small generator, saying which."
+    from locogan.models import PRESETS
+    for cand in ([name, f'{runs}/{name}'] if name else []):
+        try: p = resolve_checkpoint(cand)
+        except (FileNotFoundError, ValueError): continue
+        print('using the trained generator', p); return load_generator(p)
+    print(f'no trained generator {name!r} (shipped or in {runs}): using an untrained small generator {cfg or ""}')
+    torch.manual_seed(0)
+    return lively(Generator(widths=PRESETS['small']['g_widths'], **cfg), std=0.07)
+
+def show_images(
+    imgs,                 # images [3, H, W] in [-1, 1] or masks [H, W] in [0, 1]
+    titles=None,          # one title per image
+    scale=1.5,            # inches per 64 pixels
+    path=None,            # also save the figure there
+):
+    "Show images side by side at a common scale."
+    import matplotlib.pyplot as plt
+    imgs = list(imgs)
+    fig, axs = plt.subplots(1, len(imgs), figsize=(sum(i.shape[-1] for i in imgs) / 64 * scale + 0.3 * len(imgs), max(i.shape[-2] for i in imgs) / 64 * scale), squeeze=False,
+                            gridspec_kw=dict(width_ratios=[i.shape[-1] for i in imgs]))
+    for k, (ax, im) in enumerate(zip(axs[0], imgs)):
+        im = im.detach().float().cpu()
+        ax.imshow(((im.permute(1, 2, 0) + 1) / 2).clamp(0, 1) if im.ndim == 3 else im, cmap='gray', vmin=0, vmax=1); ax.axis('off')
+        if titles: ax.set_title(titles[k], fontsize=8)
+    if path: fig.savefig(path, bbox_inches='tight')
+    plt.show()
 
 # %% ../nbs/04_sample.ipynb #7e15e7aa
 def _stream_seed(*counters) -> int:
