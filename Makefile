@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test sync clean-venv
+.PHONY: setup test sync figures clean-venv
 
 # (Re)install when pyproject.toml or constraints.txt change.
 $(STAMP): pyproject.toml constraints.txt
@@ -28,6 +28,13 @@ sync: $(STAMP)
 
 test: sync
 	$(BIN)/python -m pytest
+
+# Every figure notebook (nbs/figN_topic.ipynb) run by papermill; executed copies go to out/figures/, images to figures/.
+figures: $(STAMP)
+	@nbs="$$(ls nbs/fig[0-9]*_*.ipynb 2>/dev/null)"; \
+	if [ -z "$$nbs" ]; then echo "make figures: there are no figure notebooks (nbs/figN_topic.ipynb) yet; they are the project's next step"; exit 1; fi; \
+	mkdir -p out/figures; \
+	for nb in $$nbs; do echo "== $$nb"; (cd nbs && ../$(BIN)/papermill --cwd . "$$(basename $$nb)" "../out/figures/$$(basename $$nb)") || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV)
