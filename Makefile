@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test sync figures clean-venv
+.PHONY: setup test sync figures checkpoints clean-venv
 
 # (Re)install when pyproject.toml or constraints.txt change.
 $(STAMP): pyproject.toml constraints.txt
@@ -29,12 +29,22 @@ sync: $(STAMP)
 test: sync
 	$(BIN)/python -m pytest
 
-# Every figure notebook (nbs/figN_topic.ipynb) run by papermill; executed copies go to out/figures/, images to figures/.
+# Every figure notebook (nbs/figN_topic.ipynb) run by papermill; executed copies go to out/figures/, images and the
+# gallery (figures/README.md) to figures/.
 figures: $(STAMP)
-	@nbs="$$(ls nbs/fig[0-9]*_*.ipynb 2>/dev/null)"; \
-	if [ -z "$$nbs" ]; then echo "make figures: there are no figure notebooks (nbs/figN_topic.ipynb) yet; they are the project's next step"; exit 1; fi; \
-	mkdir -p out/figures; \
-	for nb in $$nbs; do echo "== $$nb"; (cd nbs && ../$(BIN)/papermill --cwd . "$$(basename $$nb)" "../out/figures/$$(basename $$nb)") || exit 1; done
+	@nbs="$$(ls nbs/fig[0-9]*_*.ipynb 2>/dev/null | sort -V)"; \
+	if [ -z "$$nbs" ]; then echo "make figures: there are no figure notebooks (nbs/figN_topic.ipynb)"; exit 1; fi; \
+	mkdir -p out/figures; start=$$(date +%s); \
+	for nb in $$nbs; do echo "== $$nb"; t0=$$(date +%s); \
+	  (cd nbs && ../$(BIN)/papermill --cwd . --no-progress-bar "$$(basename $$nb)" "../out/figures/$$(basename $$nb)") || exit 1; \
+	  echo "   $$(( $$(date +%s) - t0 )) s"; done; \
+	$(BIN)/python -c "from locogan.figures import write_gallery; print('wrote', write_gallery())"; \
+	echo "make figures: $$(echo $$nbs | wc -w) notebooks in $$(( $$(date +%s) - start )) s"
+
+# Retrain every shipped model from its recipe (recipes/NAME.json) into runs/NAME, copy it to locogan/checkpoints/NAME
+# with its card (digests, measured quality) and write figures/models/NAME.png. Resumes where it stopped.
+checkpoints: $(STAMP)
+	$(BIN)/locogan zoo train
 
 clean-venv:
 	rm -rf $(VENV)

@@ -17,6 +17,7 @@ COMMANDS = {  # name: (module, one-line help)
     'sample':   ('locogan.sample',  'sample images of any size (optionally streamed tile by tile) from a generator'),
     'eval':     ('locogan.metrics', 'FID, KID, SIFID, SWD and the paper-claim metrics of a generator, as JSON'),
     'datasets': ('locogan.data',    'list the embedded data sets with their size, licence and source'),
+    'zoo':      ('locogan.zoo',     'train, ship and measure the shipped models from their recipes (make checkpoints)'),
 }
 
 def usage() -> str:
