@@ -41,7 +41,7 @@ def load_recipe(name:str) -> dict:
 
 def recipe_config(name:str, **override) -> TrainConfig:
     "The resolved `TrainConfig` of recipe `name`, with `override` fields (e.g. out, steps)."
-    r = {**load_recipe(name), **override}
+    r = {'out': f'runs/{name}', **load_recipe(name), **override}
     bad = sorted(set(r) - set(TrainConfig.__dataclass_fields__))
     if bad: raise ValueError(f"recipe {name!r}: unknown TrainConfig fields {bad}")
     return resolve_config(TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in r.items()}))
@@ -194,7 +194,7 @@ def sample_grid(name:str, path=None, seed:int=0) -> Path:
     src = make_data_source(cfg); cfg = fill_from_data(cfg, src)
     path = Path(path or (repo_root() or Path.cwd()) / 'figures' / 'models' / f'{name}.png'); path.parent.mkdir(parents=True, exist_ok=True)
     if G.cfg.positions != 'xy':
-        H, W = 256, 768
+        H, W = 256, 512                                       # the textures are 512 x 512
         real = src.image(0)[:, :H, :W][None]
         ims = torch.cat([real.expand(1, 3, -1, -1), generate_pattern(G, 3, H, W, seed=seed)])
     elif cfg.resize == 'square' or cfg.dataset in ('synthrooms',):
