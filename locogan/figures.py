@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['repo_root', 'figures_dir', 'model_card', 'describe', 'save_figure', 'write_gallery']
+__all__ = ['repo_root', 'figures_dir', 'model_card', 'describe', 'shrink_png', 'save_figure', 'write_gallery']
 
 # %% ../nbs/07_figures.ipynb #ac1b83a8
 def repo_root() -> Path|None:
@@ -38,13 +38,27 @@ def model_card(checkpoint) -> dict:
             card.setdefault('steps', c.get('steps'))
             card.update({k: c[k] for k in ('quality', 'recipe', 'wall_time_s') if k in c and k not in card})
     card.setdefault('data', 'unknown data (no card.json or config.json next to the weights)')
+    q = card.get('quality') or {}
+    s = q.get('whole') or q.get('crops')         # the shipped models' measurement: whole images where there are any
+    if s: card.update(fid=s['model']['fid'], fid_floor=s['floor']['fid'], fid_ceiling=s['ceiling']['fid'], fid_ratio=s['fid_ratio'],
+                      fid_compared='whole images' if 'whole' in q else q.get('compared', 'crops'))
     return card
 
 def describe(card:dict) -> str:
     "One line for a caption: the model and the data it was trained on."
-    q = card.get('quality', {}).get('fid')
+    q = card.get('fid')
     return (f"generator `{card['checkpoint']}` ({card.get('steps') or '?'} steps on {card['data']}"
-            + (f"; FID {q:.1f}" if isinstance(q, (int, float)) else '') + ')')
+            + (f"; FID {q:.0f} on {card['fid_compared']}, floor {card['fid_floor']:.0f}, untrained {card['fid_ceiling']:.0f}" if isinstance(q, (int, float)) else '') + ')')
+
+# %% ../nbs/07_figures.ipynb #8671c5cd
+def shrink_png(path, max_bytes:int=400_000) -> Path:
+    "Re-save a PNG larger than `max_bytes` with a 256-colour palette (deterministic); smaller files are left as they are."
+    from PIL import Image
+    path = Path(path)
+    if path.stat().st_size > max_bytes:
+        with Image.open(path) as im: q = im.convert('RGB').quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        q.save(path, optimize=True)
+    return path
 
 # %% ../nbs/07_figures.ipynb #ca00bb8c
 def save_figure(
@@ -64,6 +78,7 @@ def save_figure(
     png = out / f'{name}.png'
     w, h = fig.get_size_inches()
     fig.savefig(png, dpi=min(100, (max_pixels / (w * h)) ** 0.5), bbox_inches='tight')   # keeps the repository small
+    shrink_png(png)
     if pdf: fig.savefig(out / f'{name}.pdf', bbox_inches='tight')
     claims = {k: (float(v) if isinstance(v, (int, float)) or hasattr(v, 'item') else v) for k, v in (claims or {}).items()}
     rec = dict(name=name, png=png.name, paper_caption=paper_caption, caption=caption,
