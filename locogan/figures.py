@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['repo_root', 'figures_dir', 'model_card', 'describe', 'shrink_png', 'save_figure', 'write_gallery']
+__all__ = ['repo_root', 'figures_dir', 'model_card', 'describe', 'shrink_png', 'save_figure', 'transplant_figure',
+           'write_gallery']
 
 # %% ../nbs/07_figures.ipynb #ac1b83a8
 def repo_root() -> Path|None:
@@ -87,6 +88,109 @@ def save_figure(
     print(f'{png}\n{caption}')
     for k, v in claims.items(): print(f'  {k}: {v:.4g}' if isinstance(v, float) else f'  {k}: {v}')
     return png
+
+# %% ../nbs/07_figures.ipynb #9e98e951
+def transplant_figure(
+    G,                      # a trained generator (eval mode)
+    card:dict,              # `model_card(checkpoint)`: named in the caption; its data decides whether attributes are checked
+    attribute:str,          # 'smile' or 'glasses': the synthfaces attribute the transplant should carry
+    box=None,               # (top, left, height, width) in pixels; default the attribute's synthfaces box (`face_box`)
+    box_name:str='box',     # how the caption names the region, e.g. 'mouth box'
+    seed:int=0, size:int=128,
+    n_pairs:int=4,          # target / donor pairs shown (columns)
+    n_candidates:int=128,   # generated faces the targets and donors are picked from
+    n_check:int=64,         # random pairs for the attribute check (`transplant_attributes`)
+    local:bool=False,       # also copy the local plan of the region
+    device='cpu',
+) -> tuple:                 # (matplotlib Figure, caption str, claims dict)
+    "Fig 3 / Fig 14: transplants of a face region between generated faces: targets, donors, results and |result - target|."
+    import matplotlib.pyplot as plt
+    import torch
+    from locogan.sample import sample_latent
+    from locogan.edit import transplant, reach_mask, region_mask
+    from locogan.metrics import detect_face_attributes, face_detectors, transplant_attributes, face_box
+    synthetic_faces = str(card['data']).startswith('synthfaces')
+    box = tuple(box) if box is not None else face_box(attribute)
+    detectors = face_detectors()[0] if synthetic_faces else None
+    z = sample_latent(G, n_candidates, size, size, seed=seed, device=device)   # candidate faces
+    with torch.no_grad(): faces = G(z).cpu()
+    box_mask = region_mask(box, (size, size))
+    ring = reach_mask(box_mask) & ~box_mask                                    # [H, W]: around the box, within its reach
+    if synthetic_faces:
+        p = detect_face_attributes(faces, detectors)[attribute]                # [n_candidates] P(attribute)
+        has = p > 0.5
+        donor_pool = has.nonzero()[:, 0] if has.sum() >= n_pairs else p.argsort(descending=True)[:2 * n_pairs]
+        target_pool = [i for i in (~has).nonzero()[:, 0].tolist() if i not in donor_pool.tolist()][:n_pairs]
+    else:
+        p, has, donor_pool, target_pool = None, None, torch.arange(n_pairs, n_candidates), list(range(n_pairs))
+    # each target gets the unused donor whose colours around the box (the ring) are closest to its own while the box differs
+    # most: the copied region then fits in, and the change is visible
+    ctx, inbox = faces[..., ring], faces[..., box_mask]                         # [n_candidates, 3, K], [n_candidates, 3, K']
+    score = lambda t_, j: (ctx[t_] - ctx[j]).abs().mean().item() - (inbox[t_] - inbox[j]).abs().mean().item()
+    targets, donors, free = [], [], donor_pool.tolist()
+    for t_ in target_pool:
+        d_ = min(free, key=lambda j: score(t_, j))
+        targets.append(t_); donors.append(d_); free.remove(d_)
+        if not free: break
+    n_pairs = len(targets)
+    res = transplant(G, z[targets], z[donors], box, local=local)                # image [n_pairs, 3, H, W]
+    after = res.image.cpu()
+    p_after = detect_face_attributes(after, detectors)[attribute] if synthetic_faces else None
+    reach = reach_mask(res.mask)
+
+    claims = {'locality ratio (change outside the exact reach / inside the box; 0 = local)': res.locality}
+    if synthetic_faces:
+        check = transplant_attributes(G, attribute, n=n_check, seed=seed + 1, detectors=detectors, device=device)
+        claims.update({
+            f'P({attribute}) of shown targets (mean)': p[targets].mean(),
+            f'P({attribute}) of shown donors (mean)': p[donors].mean(),
+            f'P({attribute}) of shown results (mean)': p_after.mean(),
+            f'transfer rate over {n_check} random pairs (result has the donor\'s {attribute} where target and donor differ)': check['transfer'],
+            'random pairs where target and donor differ': check['pairs'],
+        })
+        if check['locality'] == check['locality']:                              # nan when the 48-px margin covers the whole image
+            claims['locality ratio of the random pairs (48-px margin around the box)'] = check['locality']
+
+    rgb = lambda im: ((im.permute(1, 2, 0) + 1) / 2).clamp(0, 1).numpy()
+    change = lambda a, b: (a - b).abs().mean(0).numpy()                        # [H, W] mean |change| over RGB
+    t, l, h, w = box
+    ys, xs = reach.any(1).nonzero()[:, 0], reach.any(0).nonzero()[:, 0]
+    rows = [('target', faces[targets], p[targets] if synthetic_faces else None),
+            ('donor', faces[donors], p[donors] if synthetic_faces else None),
+            ('result', after, p_after),
+            ('|result - target|', None, None)]
+    fig, axs = plt.subplots(len(rows), n_pairs, figsize=(2.1 * n_pairs + 0.6, 2.1 * len(rows)), squeeze=False)
+    for r, (name, ims, pr) in enumerate(rows):
+        for c in range(n_pairs):
+            ax = axs[r, c]
+            if ims is None:
+                ax.imshow(change(after[c], faces[targets[c]]), cmap='magma', vmin=0, vmax=1)
+                ax.add_patch(plt.Rectangle((xs[0] - .5, ys[0] - .5), xs[-1] - xs[0] + 1, ys[-1] - ys[0] + 1, fill=False, ec='cyan', lw=1.2, ls='--'))
+            else:
+                ax.imshow(rgb(ims[c]))
+            ax.add_patch(plt.Rectangle((l - .5, t - .5), w, h, fill=False, ec='red', lw=1.5))
+            ax.set_xticks([]); ax.set_yticks([])
+            if pr is not None: ax.set_title(f'P({attribute}) = {float(pr[c]):.2f}', fontsize=8)
+            if c == 0: ax.set_ylabel(name, fontsize=10)
+    fig.suptitle(f'Transplant of the {box_name}: master plan from the donor\n(red: region; dashed: its reach); locality ratio {res.locality:.2g}', fontsize=9)
+    fig.tight_layout()
+
+    caption = (f"{n_pairs} transplants with {describe(card)}: the master plan of the latent cells under the red box "
+               f"{box} (top, left, height, width) is copied from the donor into the target"
+               + (' (local plan too)' if local else ' (local plan kept)') + "; the master plan holds colour too, so where skin tones "
+               "differ the region arrives as a patch of the donor's skin; the bottom row is |result - target| (black: 0), dashed: "
+               f"the region's exact reach. Locality ratio (mean change outside the reach / inside the box) {res.locality:.2g}. "
+               + (f"Targets are faces that the small {attribute} detector (trained on the SYNTHETIC synthfaces labels) scores below 0.5, donors "
+                  f"the faces it scores highest, among {n_candidates} samples (seed {seed}), where it finds the {attribute} in "
+                  f"{float(has.float().mean()):.0%} of the generated faces; each target's donor is the one with the closest colours around "
+                  f"the box and the most different box. Mean P({attribute}) target {float(p[targets].mean()):.2f}, "
+                  f"donor {float(p[donors].mean()):.2f}, result {float(p_after.mean()):.2f}; over {n_check} random pairs the result has the "
+                  f"donor's {attribute} in {check['transfer']:.0%} of the {check['pairs']} pairs that differ."
+                  + ("" if float(p_after.mean()) >= 0.5 else
+                     f" The shown results do not clearly gain the {attribute} (mean P({attribute}) {float(p_after.mean()):.3f} < 0.5)"
+                     + (f": this checkpoint draws the {attribute} in only {float(has.float().mean()):.0%} of its faces." if has.float().mean() < 0.25 else "."))
+                  if synthetic_faces else "No attribute check: the detectors know only synthfaces."))
+    return fig, caption, claims
 
 # %% ../nbs/07_figures.ipynb #7d323bcd
 def _figure_number(name:str) -> tuple:
