@@ -21,8 +21,8 @@ from .models import *
 __all__ = ['PATTERNS', 'PHOTOS', 'CHOICES', 'RESUMABLE_CHANGES', 'SECTIONS', 'METAVARS', 'TrainConfig', 'data_defaults',
            'resolve_config', 'fill_from_data', 'd_loss', 'g_loss', 'step_generator', 'crop_inputs', 'train_step',
            'rng_state', 'set_rng_state', 'fsync_dir', 'save_atomic', 'checkpoints', 'load_checkpoint',
-           'progress_latent', 'save_grid', 'pick_device', 'dist_env', 'sync_buffers', 'state_hash', 'make_data_source',
-           'write_checkpoint', 'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
+           'progress_latent', 'save_grid', 'pick_device', 'dist_env', 'sync_buffers', 'state_dicts_hash', 'state_hash',
+           'make_data_source', 'write_checkpoint', 'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
 
 # %% ../nbs/03_train.ipynb #33b3784f
 @dataclass
@@ -302,13 +302,17 @@ def sync_buffers(*models:nn.Module):
     for m in models:
         for b in m.buffers(): dist.broadcast(b, 0)
 
-def state_hash(*models:nn.Module) -> str:
-    "SHA-256 of the models' state dicts (parameters and buffers), to compare processes or runs."
+def state_dicts_hash(*state_dicts:dict) -> str:
+    "SHA-256 of state dicts (names and tensor bytes, in order): live networks and saved checkpoints hash alike."
     import hashlib
     h = hashlib.sha256()
-    for m in models:
-        for k, v in m.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    for sd in state_dicts:
+        for k, v in sd.items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
+
+def state_hash(*models:nn.Module) -> str:
+    "SHA-256 of the models' state dicts (parameters and buffers), to compare processes or runs."
+    return state_dicts_hash(*(m.state_dict() for m in models))
 
 # %% ../nbs/03_train.ipynb #603125f4
 def make_data_source(cfg:TrainConfig):

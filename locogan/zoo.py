@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 from .latent import POSITION_KINDS
 from .models import Generator, load_generator
-from .train import TrainConfig, resolve_config, fill_from_data, make_data_source, train, checkpoints, state_hash
+from .train import TrainConfig, resolve_config, fill_from_data, make_data_source, train, checkpoints, state_hash, state_dicts_hash
 from .sample import shipped_checkpoints, resolve_checkpoint, generate, generate_pattern
 from .figures import repo_root
 
@@ -49,12 +49,8 @@ def recipe_config(name:str, **override) -> TrainConfig:
 # %% ../nbs/10_zoo.ipynb #a07e3c43
 def checkpoint_digest(path) -> str:
     "SHA-256 of the G and D weights in a training checkpoint, as `state_hash(G, D)` computes it for the live networks."
-    import hashlib
     ck = torch.load(path, map_location='cpu', weights_only=True)
-    h = hashlib.sha256()
-    for sd in (ck['G'], ck['D']):
-        for k, v in sd.items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    return h.hexdigest()
+    return state_dicts_hash(ck['G'], ck['D'])
 
 def prefix_digest(name:str, steps:int=100, threads:int=None) -> str:
     "Retrain the first `steps` steps of recipe `name` (in a temporary folder, with `threads` CPU threads) and hash G and D."
