@@ -38,6 +38,7 @@ class GeneratorConfig:
     period:tuple = None                   # (py, px) period in cells of periodic position channels
     widths:tuple = (1024, 512, 256, 128)  # output channels of the stride-2 layers (Table 1)
     out_channels:int = 3                  # image channels
+    gray:bool = False                     # gray data: one output channel, repeated to `out_channels` (no colour tint possible)
     image_size:tuple = None               # (H, W) of the training images, when they have one size
 
     def __post_init__(self):
@@ -88,7 +89,7 @@ class Generator(nn.Module):
                 conv=nn.ConvTranspose2d(cin + pc, cout, lg.kernel, lg.stride, padding=lg.padding, bias=False),
                 bn=nn.BatchNorm2d(cout))))
         lg = lays[-1]
-        self.out = nn.ConvTranspose2d(widths[-1] + pc, cfg.out_channels, lg.kernel, lg.stride, padding=lg.padding)
+        self.out = nn.ConvTranspose2d(widths[-1] + pc, 1 if cfg.gray else cfg.out_channels, lg.kernel, lg.stride, padding=lg.padding)
         init_weights(self)
 
     def positions(self, latent:Latent, layer:int, size:tuple) -> Tensor:
@@ -107,7 +108,8 @@ class Generator(nn.Module):
             x = F.relu(up['bn'](x.to(up['bn'].weight.dtype)))           # BatchNorm in its own dtype (fp32 under autocast)
         i, lg = len(self.ups), self.geometry.layers[-1]
         x = torch.cat([x, self.positions(latent, i, x.shape[2:]).to(x.dtype)], 1)
-        x = torch.tanh(_conv_transpose(self.out, x, lg))                # [B, 3, H, W]
+        x = torch.tanh(_conv_transpose(self.out, x, lg))                # [B, 3, H, W] (gray: [B, 1, H, W])
+        if self.cfg.gray: x = x.expand(-1, self.cfg.out_channels, -1, -1).contiguous()  # the same gray in every channel
         assert x.shape[2:] == (H, W), (x.shape, H, W)
         return x
 

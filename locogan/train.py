@@ -44,6 +44,7 @@ class TrainConfig:
     n_local:int = 2                     # local-plan channels: an iid Gaussian per latent cell (paper: 2)
     positions:str|None = None           # position channels: 'xy', 'strip' (x periodic) or 'torus' (x, y periodic); default per data
     period:tuple[int,...]|None = None   # period of periodic positions in cells of 16 px: PY PX, or one number for both; default the image
+    gray:bool|None = None               # one gray output channel repeated to RGB (no colour tint); default: on for one gray image (brick, grass, gravel)
     # optimisation
     batch:int = 64                      # crops per step, per process (paper: 64)
     lr:float = 2e-4                     # Adam learning rate of G and D (paper: 2e-4)
@@ -117,8 +118,10 @@ def resolve_config(cfg:TrainConfig) -> TrainConfig:
                    d_widths=tup(cfg.d_widths or preset_widths(cfg.preset)['d_widths']))
 
 def fill_from_data(cfg:TrainConfig, source) -> TrainConfig:
-    "Defaults that need the data: the period of periodic positions is the whole (first) image, in cells; so is `sample_size`."
-    H, W = source.image(0).shape[-2:]
+    "Defaults that need the data: `gray` for one gray image; the period of periodic positions and `sample_size`: the (first) image."
+    first = source.image(0)                                   # [3, H, W]
+    H, W = first.shape[-2:]
+    if cfg.gray is None: cfg = replace(cfg, gray=len(source) == 1 and bool((first == first[:1]).all()))
     c = GEOMETRY.cell
     if cfg.sample_size is None: cfg = replace(cfg, sample_size=(max(c, H // c * c), max(c, W // c * c)))
     if cfg.positions == 'xy' or (cfg.period is not None and None not in cfg.period): return cfg
@@ -382,13 +385,13 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     cfg = fill_from_data(cfg, source)
     ckpt = load_checkpoint(ckpts[-1]) if resume else None
     if ckpt is not None:
-        diff = _differences(ckpt['config'], asdict(cfg), RESUMABLE_CHANGES)
+        diff = _differences({'gray': False, **ckpt['config']}, asdict(cfg), RESUMABLE_CHANGES)  # runs from before `gray`: RGB
         if diff: raise ValueError(f"cannot resume {ckpts[-1]}: the config differs in what matters: " + '; '.join(diff))
 
     # networks and optimizers (same seed on every rank; DDP broadcasts rank 0's anyway)
     torch.manual_seed(cfg.seed)
     image_size = (cfg.image_size,) * 2 if cfg.resize == 'square' else None
-    G = Generator(GeneratorConfig(cfg.n_master, cfg.n_local, cfg.positions, cfg.period, cfg.g_widths, image_size=image_size))
+    G = Generator(GeneratorConfig(cfg.n_master, cfg.n_local, cfg.positions, cfg.period, cfg.g_widths, gray=cfg.gray, image_size=image_size))
     D = Discriminator(cfg.d_widths, cfg.positions, cfg.period)
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     G, D = G.to(device, memory_format=fmt), D.to(device, memory_format=fmt)
@@ -476,7 +479,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
 
 # %% ../nbs/03_train.ipynb #eb598494
 SECTIONS = {'data': 'out data image dataset image_size resize crop on_error',
-            'model': 'preset g_widths d_widths n_master n_local positions period',
+            'model': 'preset g_widths d_widths n_master n_local positions period gray',
             'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr betas d_steps steps seed',
             'hardware': 'device amp channels_last workers',
             'run folder': 'sample_every sample_size ckpt_every keep'}
