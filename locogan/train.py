@@ -382,10 +382,13 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     if resume and not ckpts: raise FileNotFoundError(f"--resume: no checkpoint in {out / 'checkpoints'} to continue from")
     if not resume and ckpts: raise FileExistsError(f"{out} already holds checkpoints ({ckpts[-1].name}); pass --resume to continue it, or choose another --out")
     source = source if source is not None else make_data_source(cfg)
-    cfg = fill_from_data(cfg, source)
     ckpt = load_checkpoint(ckpts[-1]) if resume else None
     if ckpt is not None:
-        diff = _differences({'gray': False, **ckpt['config']}, asdict(cfg), RESUMABLE_CHANGES)  # runs from before `gray`: RGB
+        ckpt['config'] = {'gray': False, **ckpt['config']}        # runs from before `gray` existed are RGB
+        if cfg.gray is None: cfg = replace(cfg, gray=ckpt['config']['gray'])
+    cfg = fill_from_data(cfg, source)
+    if ckpt is not None:
+        diff = _differences(ckpt['config'], asdict(cfg), RESUMABLE_CHANGES)
         if diff: raise ValueError(f"cannot resume {ckpts[-1]}: the config differs in what matters: " + '; '.join(diff))
 
     # networks and optimizers (same seed on every rank; DDP broadcasts rank 0's anyway)
