@@ -11,11 +11,12 @@ from dataclasses import dataclass, asdict, field
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
+from torch.nn.utils import parametrize
 from .latent import *
 
 # %% auto #0
-__all__ = ['PRESETS', 'preset_widths', 'GeneratorConfig', 'layer_coords', 'Generator', 'init_weights', 'periodicity_error',
-           'Discriminator', 'layer_specs', 'n_params', 'save_generator', 'load_generator']
+__all__ = ['PRESETS', 'UPSAMPLE', 'preset_widths', 'GeneratorConfig', 'layer_coords', 'ResizeKernel', 'Generator', 'init_weights',
+           'periodicity_error', 'Discriminator', 'layer_specs', 'n_params', 'save_generator', 'load_generator']
 
 # %% ../nbs/01_models.ipynb #99c9d4d0
 PRESETS = {
@@ -40,9 +41,11 @@ class GeneratorConfig:
     out_channels:int = 3                  # image channels
     gray:bool = False                     # gray data: one output channel, repeated to `out_channels` (no colour tint possible)
     image_size:tuple = None               # (H, W) of the training images, when they have one size
+    upsample:str = 'free'                 # 'free': Table 1's free 4x4 kernels; 'resize': kernels held as nearest upsample + 3x3 conv
 
     def __post_init__(self):
         check_kind(self.positions)
+        if self.upsample not in UPSAMPLE: raise ValueError(f"upsample {self.upsample!r} is not valid; valid: {', '.join(UPSAMPLE)}")
         self.widths = tuple(int(w) for w in self.widths)
         if self.period is not None or self.positions != 'xy': self.period = check_period(self.positions, self.period)
         if self.image_size is not None: self.image_size = tuple(self.image_size)
@@ -75,6 +78,21 @@ def layer_coords(
         coords = _interp(coords, u, dim)
     return coords
 
+# %% ../nbs/01_models.ipynb #dd20f3f7
+UPSAMPLE = ('free', 'resize')   # the generator's stride-2 kernels: free 4 x 4 (Table 1), or nearest upsample + 3 x 3 conv
+
+class ResizeKernel(nn.Module):
+    "Parametrisation of a k4 s2 transposed convolution's kernel as a 3 x 3 kernel convolved with the 2 x 2 box."
+    def forward(self, w:Tensor) -> Tensor:       # [Cin, Cout, 3, 3] -> [Cin, Cout, 4, 4]
+        return F.pad(w, (0, 1, 0, 1)) + F.pad(w, (1, 0, 0, 1)) + F.pad(w, (0, 1, 1, 0)) + F.pad(w, (1, 0, 1, 0))
+
+    def right_inverse(self, K:Tensor) -> Tensor: # [Cin, Cout, 4, 4] -> [Cin, Cout, 3, 3], exact for kernels of that form
+        for dim in (-2, -1):                      # undo the box along each axis: w[i] = K[i] - w[i-1]
+            K = K.narrow(dim, 0, 3)
+            sign = torch.tensor([1., -1., 1.], dtype=K.dtype, device=K.device).view([-1] + [1] * (-dim - 1))
+            K = (K * sign).cumsum(dim) * sign     # w[i] = sum_j<=i (-1)^(i-j) K[j]
+        return K.contiguous()
+
 # %% ../nbs/01_models.ipynb #44a5ee1d
 class Generator(nn.Module):
     "LocoGAN generator: a latent of `hc x wc` cells -> an image of `(hc - 3)*16 x (wc - 3)*16` pixels (paper preset)."
@@ -88,6 +106,8 @@ class Generator(nn.Module):
             self.ups.append(nn.ModuleDict(dict(
                 conv=nn.ConvTranspose2d(cin + pc, cout, lg.kernel, lg.stride, padding=lg.padding, bias=False),
                 bn=nn.BatchNorm2d(cout))))
+        if cfg.upsample == 'resize':                                    # the stride-2 kernels held as nearest upsample + 3 x 3 conv
+            for up in self.ups: parametrize.register_parametrization(up['conv'], 'weight', ResizeKernel())
         lg = lays[-1]
         self.out = nn.ConvTranspose2d(widths[-1] + pc, 1 if cfg.gray else cfg.out_channels, lg.kernel, lg.stride, padding=lg.padding)
         init_weights(self)
@@ -161,13 +181,16 @@ class Discriminator(nn.Module):
         return self.out(torch.cat([x, position_channels(coords, self.positions, period).to(x.dtype)], 1))
 
 # %% ../nbs/01_models.ipynb #cc9ce987
+def _spectral_normed(mod:nn.Module) -> bool:
+    return parametrize.is_parametrized(mod, 'weight') and any('SpectralNorm' in type(p).__name__ for p in mod.parametrizations.weight)
+
 def layer_specs(m:nn.Module) -> list[tuple]:
     "(kind, in, out, kernel, stride, padding, spectral_norm) of every convolution, in order."
     specs = []
     for mod in m.modules():
         if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d)):
             specs.append(('ConvTranspose2d' if isinstance(mod, nn.ConvTranspose2d) else 'Conv2d', mod.in_channels, mod.out_channels, mod.kernel_size[0], mod.stride[0],
-                          mod.padding[0], hasattr(mod, 'parametrizations')))
+                          mod.padding[0], _spectral_normed(mod)))
     return specs
 
 def n_params(m:nn.Module) -> int: return sum(p.numel() for p in m.parameters())

@@ -61,7 +61,8 @@ def lively(G, std=0.15):
     "A generator whose output varies a lot with its latent (larger weights, non-trivial BatchNorm statistics), in eval mode: for exactness tests and untrained examples."
     from torch import nn
     for m in G.modules():
-        if isinstance(m, nn.ConvTranspose2d): nn.init.normal_(m.weight, 0, std)
+        if isinstance(m, nn.ConvTranspose2d):                 # resize kernels: their 3 x 3 taps
+            nn.init.normal_(m.parametrizations.weight.original if hasattr(m, 'parametrizations') else m.weight, 0, std)
         if isinstance(m, nn.BatchNorm2d): m.running_mean.uniform_(-.2, .2); m.running_var.uniform_(.5, 2)
     return G.eval()
 

@@ -45,6 +45,7 @@ class TrainConfig:
     positions:str|None = None           # position channels: 'xy', 'strip' (x periodic) or 'torus' (x, y periodic); default per data
     period:tuple[int,...]|None = None   # period of periodic positions in cells of 16 px: PY PX, or one number for both; default the image
     gray:bool|None = None               # one gray output channel repeated to RGB (no colour tint); default: on for one gray image (brick, grass, gravel)
+    upsample:str|None = None            # stride-2 kernels of G: 'free' (Table 1) or 'resize' (nearest upsample + 3x3 conv, no checkerboard); default resize for preset small
     # optimisation
     batch:int = 64                      # crops per step, per process (paper: 64)
     lr:float = 2e-4                     # Adam learning rate of G and D (paper: 2e-4)
@@ -67,7 +68,7 @@ class TrainConfig:
 PATTERNS = ('brick', 'grass', 'gravel')       # embedded textures trained as patterns (paper 4.2)
 PHOTOS = ('coffee', 'chelsea', 'astronaut')   # embedded single photos, trained with xy positions
 CHOICES = dict(preset=tuple(PRESETS), positions=tuple(POSITION_KINDS), resize=('square', 'short', 'none'),
-               on_error=('error', 'skip'), device=('auto', 'cpu', 'cuda', 'mps'), amp=('none', 'bf16'))
+               on_error=('error', 'skip'), device=('auto', 'cpu', 'cuda', 'mps'), amp=('none', 'bf16'), upsample=UPSAMPLE)
 # fields that may change when a run is resumed; any other difference is an error
 RESUMABLE_CHANGES = ('out', 'steps', 'device', 'workers', 'sample_every', 'ckpt_every', 'keep', 'on_error', 'amp', 'channels_last')
 
@@ -89,6 +90,7 @@ def resolve_config(cfg:TrainConfig) -> TrainConfig:
         raise ValueError(f"give exactly one of --data DIR, --image FILE or --dataset NAME (got {', '.join(given) or 'none'})")
     if not cfg.out: raise ValueError("give the run folder with --out RUN")
     cfg = replace(cfg, **{k: v for k, v in data_defaults(cfg).items() if getattr(cfg, k) is None})  # patterns: image_size stays None
+    if cfg.upsample is None: cfg = replace(cfg, upsample='resize' if cfg.preset == 'small' else 'free')  # the CPU preset learns faster without the mesh
     for k, valid in CHOICES.items():
         if getattr(cfg, k) not in valid: raise ValueError(f"{k} {getattr(cfg, k)!r} is not valid; valid: {', '.join(valid)}")
     for k in ('batch', 'd_steps', 'steps', 'sample_every', 'ckpt_every', 'keep', 'n_master', 'image_size'):
@@ -376,6 +378,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     from torch.nn.parallel import DistributedDataParallel as DDP
     from tqdm import tqdm
     barrier = (lambda: dist.barrier()) if world > 1 else (lambda: None)
+    asked_upsample = cfg.upsample                 # None: the preset's default, or the resumed run's
     cfg = resolve_config(cfg)
     out = Path(cfg.out)
     ckpts = checkpoints(out)
@@ -384,7 +387,8 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     source = source if source is not None else make_data_source(cfg)
     ckpt = load_checkpoint(ckpts[-1]) if resume else None
     if ckpt is not None:
-        ckpt['config'] = {'gray': False, **ckpt['config']}        # runs from before `gray` existed are RGB
+        ckpt['config'] = {'gray': False, 'upsample': 'free', **ckpt['config']}  # runs from before `gray` / `upsample`: RGB, free kernels
+        if asked_upsample is None: cfg = replace(cfg, upsample=ckpt['config']['upsample'])
         if cfg.gray is None: cfg = replace(cfg, gray=ckpt['config']['gray'])
     cfg = fill_from_data(cfg, source)
     if ckpt is not None:
@@ -394,7 +398,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     # networks and optimizers (same seed on every rank; DDP broadcasts rank 0's anyway)
     torch.manual_seed(cfg.seed)
     image_size = (cfg.image_size,) * 2 if cfg.resize == 'square' else None
-    G = Generator(GeneratorConfig(cfg.n_master, cfg.n_local, cfg.positions, cfg.period, cfg.g_widths, gray=cfg.gray, image_size=image_size))
+    G = Generator(GeneratorConfig(cfg.n_master, cfg.n_local, cfg.positions, cfg.period, cfg.g_widths, gray=cfg.gray, image_size=image_size, upsample=cfg.upsample))
     D = Discriminator(cfg.d_widths, cfg.positions, cfg.period)
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     G, D = G.to(device, memory_format=fmt), D.to(device, memory_format=fmt)
@@ -482,7 +486,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
 
 # %% ../nbs/03_train.ipynb #eb598494
 SECTIONS = {'data': 'out data image dataset image_size resize crop on_error',
-            'model': 'preset g_widths d_widths n_master n_local positions period gray',
+            'model': 'preset g_widths d_widths n_master n_local positions period gray upsample',
             'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr betas d_steps steps seed',
             'hardware': 'device amp channels_last workers',
             'run folder': 'sample_every sample_size ckpt_every keep'}
