@@ -18,7 +18,7 @@ from .sample import shipped_checkpoints, resolve_checkpoint, generate, generate_
 from .figures import repo_root
 
 # %% auto #0
-__all__ = ['ZOO', 'PREFIX', 'recipes_dir', 'load_recipe', 'recipe_config', 'checkpoint_digest', 'prefix_digest',
+__all__ = ['ZOO', 'PREFIX', 'recipes_dir', 'load_recipe', 'recipe_config', 'checkpoint_digest', 'digest_env', 'prefix_digest',
            'checkpoints_root', 'train_recipe', 'ship', 'measure_quality', 'load_card', 'quality_table', 'sample_grid',
            'cli']
 
@@ -51,6 +51,11 @@ def checkpoint_digest(path) -> str:
     "SHA-256 of the G and D weights in a training checkpoint, as `state_hash(G, D)` computes it for the live networks."
     ck = torch.load(path, map_location='cpu', weights_only=True)
     return state_dicts_hash(ck['G'], ck['D'])
+
+def digest_env() -> str:
+    "What a bit-exact digest depends on besides the code: torch, its CPU kernels, and the libraries that make the data."
+    import numpy, PIL
+    return f"torch {torch.__version__}, CPU {torch.backends.cpu.get_cpu_capability()}, numpy {numpy.__version__}, pillow {PIL.__version__}"
 
 def prefix_digest(name:str, steps:int=100, threads:int=None) -> str:
     "Retrain the first `steps` steps of recipe `name` (in a temporary folder, with `threads` CPU threads) and hash G and D."
@@ -100,7 +105,7 @@ def ship(name:str, run=None, dest=None, quality:dict=None) -> Path:
     old = json.loads((dest / 'card.json').read_text()) if (dest / 'card.json').exists() else {}
     card = dict(name=name, data=cfg['data_name'], recipe=load_recipe(name), steps=stats[-1]['step'],
                 train_time_s=round(stats[-1]['time']), threads=int((run / 'threads.txt').read_text()) if (run / 'threads.txt').exists() else 1,
-                prefix_steps=PREFIX, prefix_digest=checkpoint_digest(run / f'prefix-{PREFIX}.pt'),
+                prefix_steps=PREFIX, prefix_digest=checkpoint_digest(run / f'prefix-{PREFIX}.pt'), prefix_env=digest_env(),
                 quality=quality if quality is not None else old.get('quality'))
     (dest / 'card.json').write_text(json.dumps(card, indent=1))
     return dest
