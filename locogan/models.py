@@ -15,8 +15,9 @@ from torch.nn.utils import parametrize
 from .latent import *
 
 # %% auto #0
-__all__ = ['PRESETS', 'UPSAMPLE', 'preset_widths', 'GeneratorConfig', 'layer_coords', 'ResizeKernel', 'Generator', 'init_weights',
-           'periodicity_error', 'Discriminator', 'layer_specs', 'n_params', 'save_generator', 'load_generator']
+__all__ = ['PRESETS', 'UPSAMPLE', 'preset_widths', 'GeneratorConfig', 'layer_coords', 'ResizeKernel', 'Generator', 'raw_weight',
+           'init_weights', 'periodicity_error', 'Discriminator', 'layer_specs', 'n_params', 'save_generator',
+           'load_generator']
 
 # %% ../nbs/01_models.ipynb #99c9d4d0
 PRESETS = {
@@ -140,12 +141,15 @@ def _conv_transpose(conv:nn.ConvTranspose2d, x:Tensor, lg:LayerGeometry) -> Tens
     # padding p drops p outputs at each side, output_padding gives back that many at the end: drop p + trim, give back trim
     return F.conv_transpose2d(x, conv.weight, conv.bias, conv.stride, lg.padding + lg.trim, lg.trim, conv.groups, conv.dilation)
 
+def raw_weight(conv:nn.Module) -> Tensor:
+    "The trained tensor behind `conv.weight`: the parametrisation's input (resize kernel, spectral norm) where there is one."
+    return conv.parametrizations.weight.original if parametrize.is_parametrized(conv, 'weight') else conv.weight
+
 def init_weights(m:nn.Module):
     "DCGAN initialisation, as the authors': conv weights N(0, 0.02), BatchNorm scale N(1, 0.02) and shift 0."
     for mod in m.modules():
         if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d)):
-            w = getattr(mod, 'parametrizations', None)
-            (mod.parametrizations.weight.original if w is not None and hasattr(w, 'weight') else mod.weight).data.normal_(0, 0.02)
+            raw_weight(mod).data.normal_(0, 0.02)
             if mod.bias is not None: mod.bias.data.zero_()
         elif isinstance(mod, nn.BatchNorm2d):
             mod.weight.data.normal_(1, 0.02); mod.bias.data.zero_()

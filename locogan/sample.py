@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from .latent import *
-from .models import Generator, GeneratorConfig, load_generator, periodicity_error
+from .models import Generator, GeneratorConfig, load_generator, periodicity_error, raw_weight
 
 # %% auto #0
 __all__ = ['MAX_SIDE', 'shipped_checkpoints', 'resolve_checkpoint', 'parse_size', 'lively', 'example_generator', 'show_images',
@@ -62,7 +62,7 @@ def lively(G, std=0.15):
     from torch import nn
     for m in G.modules():
         if isinstance(m, nn.ConvTranspose2d):                 # resize kernels: their 3 x 3 taps
-            nn.init.normal_(m.parametrizations.weight.original if hasattr(m, 'parametrizations') else m.weight, 0, std)
+            nn.init.normal_(raw_weight(m), 0, std)
         if isinstance(m, nn.BatchNorm2d): m.running_mean.uniform_(-.2, .2); m.running_var.uniform_(.5, 2)
     return G.eval()
 
