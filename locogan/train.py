@@ -14,15 +14,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 from .latent import *
 from .models import *
 
 # %% auto #0
 __all__ = ['PATTERNS', 'PHOTOS', 'CHOICES', 'RESUMABLE_CHANGES', 'SECTIONS', 'METAVARS', 'TrainConfig', 'data_defaults',
            'resolve_config', 'fill_from_data', 'd_loss', 'g_loss', 'step_generator', 'crop_inputs', 'train_step',
-           'rng_state', 'set_rng_state', 'fsync_dir', 'save_atomic', 'checkpoints', 'load_checkpoint',
-           'progress_latent', 'save_grid', 'pick_device', 'dist_env', 'sync_buffers', 'state_dicts_hash', 'state_hash',
-           'make_data_source', 'write_checkpoint', 'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
+           'averaged_generator', 'standing_stats', 'rng_state', 'set_rng_state', 'fsync_dir', 'save_atomic',
+           'checkpoints', 'load_checkpoint', 'progress_latent', 'save_grid', 'pick_device', 'dist_env', 'sync_buffers',
+           'state_dicts_hash', 'state_hash', 'make_data_source', 'write_checkpoint', 'train', 'field_comments',
+           'make_parser', 'parse_config', 'cli']
 
 # %% ../nbs/03_train.ipynb #33b3784f
 @dataclass
@@ -51,6 +53,7 @@ class TrainConfig:
     lr:float = 2e-4                     # Adam learning rate of G and D (paper: 2e-4)
     betas:tuple[float,float] = (0.5, 0.999) # Adam betas (paper: 0.5 0.999)
     d_steps:int = 1                     # discriminator steps per generator step, each on its own real batch
+    ema:float = 0.0                     # decay of a moving average of G's weights, which is then what is sampled and exported (0: off; e.g. 0.99)
     steps:int = 10000                   # generator steps in total (a resumed run continues up to this)
     seed:int = 0                        # seed of the weights, the data order, the latents and the sample latent
     # hardware
@@ -97,6 +100,7 @@ def resolve_config(cfg:TrainConfig) -> TrainConfig:
         if getattr(cfg, k) is not None and int(getattr(cfg, k)) < 1: raise ValueError(f"{k} must be at least 1, got {getattr(cfg, k)}")
     if cfg.n_local < 0 or cfg.workers < 0: raise ValueError(f"n_local and workers must be >= 0, got {cfg.n_local}, {cfg.workers}")
     if not (cfg.lr > 0 and math.isfinite(cfg.lr)): raise ValueError(f"lr must be a positive number, got {cfg.lr}")
+    if not 0 <= cfg.ema < 1: raise ValueError(f"ema must be in [0, 1) (0: off, e.g. 0.99), got {cfg.ema}")
     for k in ('crop', 'sample_size'):
         v = getattr(cfg, k)
         if v is None and k == 'sample_size': continue
@@ -214,6 +218,25 @@ def train_step(
         loss_g.backward()
     opt_g.step()
     return {'d_loss': loss_d.item(), 'g_loss': loss_g.item()}
+
+# %% ../nbs/03_train.ipynb #e1ba2cde
+def averaged_generator(G:nn.Module, decay:float) -> AveragedModel:
+    "An exponential moving average of `G`'s parameters (`avg.module` is a Generator); `avg.update_parameters(G)` after each step."
+    return AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=False)
+
+@torch.no_grad()
+def standing_stats(
+    G:nn.Module,            # a Generator (e.g. `averaged_generator(...).module`); its BatchNorm buffers are replaced
+    cfg:TrainConfig,        # the resolved config it trains with (crop, positions, latent channels, batch, seed)
+    source,                 # the CropSource: where the crops lie in their images
+    n_batches:int=16,       # batches of `cfg.batch` crops
+):
+    "Re-estimate G's BatchNorm statistics on the latent windows of a fixed set of training crops (weights untouched)."
+    dev = next(G.parameters()).device
+    latents = [crop_inputs(source.batch(k + 1, cfg.batch, cfg.seed + 1), cfg, step_generator(cfg.seed + 1, k + 1), dev)[1]
+               for k in range(n_batches)]
+    update_bn(latents, G)
+
 
 # %% ../nbs/03_train.ipynb #7a9bb96b
 def rng_state() -> dict:
@@ -336,13 +359,14 @@ def _rewind_stats(path:Path, step:int):
     keep = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l)['step'] <= step]
     path.write_text(''.join(l + '\n' for l in keep))
 
-def write_checkpoint(out:Path, step:int, G, D, opt_g, opt_d, cfg:TrainConfig, elapsed:float, data_name:str) -> Path:
-    "Write checkpoint `step` atomically, export the generator, keep the newest `cfg.keep` checkpoints."
+def write_checkpoint(out:Path, step:int, G, D, opt_g, opt_d, cfg:TrainConfig, elapsed:float, data_name:str, G_ema=None) -> Path:
+    "Write checkpoint `step` atomically, export the generator (the moving average `G_ema` where the run keeps one), keep the newest `cfg.keep`."
     state = dict(step=step, G=G.state_dict(), D=D.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(),
                  rng=rng_state(), config=asdict(cfg), time=elapsed, data=data_name)
+    if G_ema is not None: state['G_ema'] = G_ema.state_dict()
     path = save_atomic(state, out / 'checkpoints' / f'checkpoint-{step:08d}.pt', pause_at=f'ckpt:{step}')
     tmp = out / '.generator.tmp'
-    save_generator(G, tmp)                                        # then moved in: sampling never reads a half file
+    save_generator(G if G_ema is None else G_ema.module, tmp)     # then moved in: sampling never reads a half file
     for f in ('generator.json', 'generator.safetensors'): os.replace(tmp / f, out / f)
     tmp.rmdir(); fsync_dir(out)
     for old in checkpoints(out)[:-cfg.keep]: old.unlink()
@@ -387,7 +411,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     source = source if source is not None else make_data_source(cfg)
     ckpt = load_checkpoint(ckpts[-1]) if resume else None
     if ckpt is not None:
-        ckpt['config'] = {'gray': False, 'upsample': 'free', **ckpt['config']}  # runs from before `gray` / `upsample`: RGB, free kernels
+        ckpt['config'] = {'gray': False, 'upsample': 'free', 'ema': 0.0, **ckpt['config']}  # runs from before `gray` / `upsample` / `ema`
         if asked_upsample is None: cfg = replace(cfg, upsample=ckpt['config']['upsample'])
         if cfg.gray is None: cfg = replace(cfg, gray=ckpt['config']['gray'])
     cfg = fill_from_data(cfg, source)
@@ -404,10 +428,12 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     G, D = G.to(device, memory_format=fmt), D.to(device, memory_format=fmt)
     opt_g = torch.optim.Adam(G.parameters(), cfg.lr, cfg.betas)
     opt_d = torch.optim.Adam(D.parameters(), cfg.lr, cfg.betas)
+    G_ema = averaged_generator(G, cfg.ema).eval() if cfg.ema else None   # the moving average that is sampled and exported
     start, elapsed = 0, 0.0
     if ckpt is not None:
         G.load_state_dict(ckpt['G']); D.load_state_dict(ckpt['D'])
         opt_g.load_state_dict(ckpt['opt_g']); opt_d.load_state_dict(ckpt['opt_d'])
+        if G_ema is not None: G_ema.load_state_dict(ckpt['G_ema'])
         set_rng_state(ckpt['rng']); start, elapsed = ckpt['step'], ckpt['time']
     Gt, Dt = (DDP(G), DDP(D)) if world > 1 else (G, D)   # what trains; G, D are the plain modules we save
 
@@ -445,6 +471,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
             batches = pending.pop(step).result()
         else: batches = real_batches(step)
         losses = train_step(Gt, Dt, opt_g, opt_d, batches, cfg, step, rank)
+        if G_ema is not None: G_ema.update_parameters(G)
         if world > 1:                                   # the mean over processes (also makes a NaN stop every rank)
             t = torch.tensor([losses['d_loss'], losses['g_loss']], dtype=torch.float64, device=device)
             dist.all_reduce(t); losses = dict(zip(losses, (t / world).tolist()))
@@ -462,32 +489,35 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
                 for k, v in losses.items(): writer.add_scalar(f'loss/{k}', v, step)
                 writer.add_scalar('img_per_s', ips, step)
             bar.update(1); bar.set_postfix(d_loss=f"{losses['d_loss']:.3f}", g_loss=f"{losses['g_loss']:.3f}", img_s=f"{ips:.1f}")
-        if step % cfg.sample_every == 0 or step == cfg.steps:
+        sample, save = step % cfg.sample_every == 0 or step == cfg.steps, step % cfg.ckpt_every == 0 or step == cfg.steps
+        if G_ema is not None and (sample or save): standing_stats(G_ema.module, cfg, source)  # on every rank: same buffers
+        if sample:
             if rank == 0:
+                Gs = G if G_ema is None else G_ema.module
                 G.eval()
-                with torch.no_grad(): grid = save_grid(G(z_sample), out / 'samples' / f'step-{step:08d}.png',
-                                                       f"LocoGAN after {step} steps, trained on {source.name}")
+                with torch.no_grad(): grid = save_grid(Gs(z_sample), out / 'samples' / f'step-{step:08d}.png',
+                    f"LocoGAN after {step} steps, trained on {source.name}" + ('' if G_ema is None else f" (moving average of G, decay {cfg.ema})"))
                 G.train()
                 if writer: writer.add_image('samples', grid, step)
-        if step % cfg.ckpt_every == 0 or step == cfg.steps:
+        if save:
             if world > 1: sync_buffers(G, D)
-            if rank == 0: write_checkpoint(out, step, G, D, opt_g, opt_d, cfg, elapsed, source.name)
+            if rank == 0: write_checkpoint(out, step, G, D, opt_g, opt_d, cfg, elapsed, source.name, G_ema)
             barrier()
     bar.close()
     if prefetch: prefetch.shutdown(cancel_futures=True)
     if world > 1: sync_buffers(G, D)
-    h = state_hash(G, D)
+    h = state_hash(G, D, *([G_ema] if G_ema is not None else []))
     if os.environ.get('LOCOGAN_TEST_HASH'): (out / f'hash-rank{rank}.txt').write_text(h)
     if rank == 0:
         stats.close()
         if writer: writer.close()
-    del Gt, Dt, G, D, opt_g, opt_d                       # free networks and optimizers before the process group goes
+    del Gt, Dt, G, D, G_ema, opt_g, opt_d                # free networks and optimizers before the process group goes
     return dict(step=cfg.steps, **losses, img_per_s=ips, out=str(out), hash=h, data=source.name)
 
 # %% ../nbs/03_train.ipynb #eb598494
 SECTIONS = {'data': 'out data image dataset image_size resize crop on_error',
             'model': 'preset g_widths d_widths n_master n_local positions period gray upsample',
-            'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr betas d_steps steps seed',
+            'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr betas d_steps ema steps seed',
             'hardware': 'device amp channels_last workers',
             'run folder': 'sample_every sample_size ckpt_every keep'}
 
@@ -499,7 +529,7 @@ def field_comments(cls) -> dict:
     return {m.group(1): m.group(2).strip() for m in re.finditer(r'^\s+(\w+)\s*:[^#\n]*#(.*)$', src, re.M)}
 
 METAVARS = dict(out='RUN', data='DIR', image='FILE', dataset='NAME', image_size='PX', crop=('H', 'W'), sample_size=('H', 'W'),
-                g_widths=('W', 'W'), d_widths=('W', 'W'), period=('P', 'P'), betas=('B1', 'B2'))
+                g_widths=('W', 'W'), d_widths=('W', 'W'), period=('P', 'P'), betas=('B1', 'B2'), ema='DECAY')
 
 def _arg_type(hint) -> tuple:
     "(type, nargs) for an annotation such as `int|None` or `tuple[int, int]|None`."

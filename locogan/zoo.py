@@ -48,9 +48,9 @@ def recipe_config(name:str, **override) -> TrainConfig:
 
 # %% ../nbs/10_zoo.ipynb #a07e3c43
 def checkpoint_digest(path) -> str:
-    "SHA-256 of the G and D weights in a training checkpoint, as `state_hash(G, D)` computes it for the live networks."
+    "SHA-256 of the G and D weights (and the moving average of G, if the run keeps one) in a training checkpoint, as the loop's `state_hash` computes it for the live networks."
     ck = torch.load(path, map_location='cpu', weights_only=True)
-    return state_dicts_hash(ck['G'], ck['D'])
+    return state_dicts_hash(ck['G'], ck['D'], *([ck['G_ema']] if 'G_ema' in ck else []))
 
 def digest_env() -> str:
     "What a bit-exact digest depends on besides the code: torch, its CPU kernels, and the libraries that make the data."
