@@ -19,12 +19,12 @@ from .latent import *
 from .models import *
 
 # %% auto #0
-__all__ = ['PATTERNS', 'PHOTOS', 'CHOICES', 'RESUMABLE_CHANGES', 'SECTIONS', 'METAVARS', 'TrainConfig', 'data_defaults',
-           'resolve_config', 'fill_from_data', 'd_loss', 'g_loss', 'step_generator', 'crop_inputs', 'train_step',
-           'averaged_generator', 'standing_stats', 'rng_state', 'set_rng_state', 'fsync_dir', 'save_atomic',
-           'checkpoints', 'load_checkpoint', 'progress_latent', 'save_grid', 'pick_device', 'dist_env', 'sync_buffers',
-           'state_dicts_hash', 'state_hash', 'make_data_source', 'write_checkpoint', 'train', 'field_comments',
-           'make_parser', 'parse_config', 'cli']
+__all__ = ['PATTERNS', 'PHOTOS', 'CHOICES', 'RESUMABLE_CHANGES', 'AUGMENTS', 'AUGMENT_STREAM', 'SECTIONS', 'METAVARS',
+           'TrainConfig', 'data_defaults', 'resolve_config', 'fill_from_data', 'd_loss', 'g_loss', 'diff_augment',
+           'step_generator', 'crop_inputs', 'train_step', 'averaged_generator', 'standing_stats', 'rng_state',
+           'set_rng_state', 'fsync_dir', 'save_atomic', 'checkpoints', 'load_checkpoint', 'progress_latent',
+           'save_grid', 'pick_device', 'dist_env', 'sync_buffers', 'state_dicts_hash', 'state_hash', 'make_data_source',
+           'write_checkpoint', 'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
 
 # %% ../nbs/03_train.ipynb #33b3784f
 @dataclass
@@ -53,6 +53,7 @@ class TrainConfig:
     lr:float = 2e-4                     # Adam learning rate of G and D (paper: 2e-4)
     betas:tuple[float,float] = (0.5, 0.999) # Adam betas (paper: 0.5 0.999)
     d_steps:int = 1                     # discriminator steps per generator step, each on its own real batch
+    augment:str = 'none'                # DiffAugment of every crop D sees, real and generated: 'none' or policies joined by commas: color, translation, cutout
     ema:float = 0.0                     # decay of a moving average of G's weights, which is then what is sampled and exported (0: off; e.g. 0.99)
     steps:int = 10000                   # generator steps in total (a resumed run continues up to this)
     seed:int = 0                        # seed of the weights, the data order, the latents and the sample latent
@@ -100,6 +101,8 @@ def resolve_config(cfg:TrainConfig) -> TrainConfig:
         if getattr(cfg, k) is not None and int(getattr(cfg, k)) < 1: raise ValueError(f"{k} must be at least 1, got {getattr(cfg, k)}")
     if cfg.n_local < 0 or cfg.workers < 0: raise ValueError(f"n_local and workers must be >= 0, got {cfg.n_local}, {cfg.workers}")
     if not (cfg.lr > 0 and math.isfinite(cfg.lr)): raise ValueError(f"lr must be a positive number, got {cfg.lr}")
+    bad = [a for a in cfg.augment.split(',') if a not in AUGMENTS] if cfg.augment != 'none' else []
+    if bad: raise ValueError(f"augment {cfg.augment!r}: unknown policy {', '.join(map(repr, bad))}; valid: 'none' or any of {', '.join(AUGMENTS)} joined by commas")
     if not 0 <= cfg.ema < 1: raise ValueError(f"ema must be in [0, 1) (0: off, e.g. 0.99), got {cfg.ema}")
     for k in ('crop', 'sample_size'):
         v = getattr(cfg, k)
@@ -147,6 +150,44 @@ def g_loss(
 ) -> Tensor:            # scalar
     "Non-saturating generator loss: BCE of generated crops against the *real* label, -log D(G(z))."
     return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+
+# %% ../nbs/03_train.ipynb #b30cb8a0
+AUGMENTS = ('color', 'translation', 'cutout')   # DiffAugment's policies
+AUGMENT_STREAM = 1 << 20                        # step_generator's d_step index of the augmentation draws: apart from the latents'
+
+def diff_augment(
+    x:Tensor,                       # [B, C, H, W] crops in [-1, 1]
+    policy:str='color,translation,cutout', # 'none' or policies of `AUGMENTS` joined by commas
+    generator:torch.Generator=None, # CPU source of the random draws
+) -> Tensor:                        # [B, C, H, W], differentiable in x
+    "DiffAugment (Zhao et al. 2020): random colour, translation and cutout per crop; gradients flow through to `x`."
+    if policy == 'none': return x
+    B, C, H, W = x.shape
+    rand = lambda *s: torch.rand(*s, generator=generator).to(x.device, x.dtype)
+    for p in policy.split(','):
+        if p == 'color':
+            x = x + (rand(B, 1, 1, 1) - 0.5)                                           # brightness
+            m = x.mean(1, keepdim=True); x = (x - m) * (rand(B, 1, 1, 1) * 2) + m      # saturation
+            m = x.mean((1, 2, 3), keepdim=True); x = (x - m) * (rand(B, 1, 1, 1) + 0.5) + m  # contrast
+        elif p in ('translation', 'cutout'):
+            if p == 'translation': # DiffAugment: shift by up to 1/8 of each side, fill with 0
+                sy, sx = int(H * 0.125 + 0.5), int(W * 0.125 + 0.5)
+                ty = torch.randint(-sy, sy + 1, (B, 1, 1), generator=generator)
+                tx = torch.randint(-sx, sx + 1, (B, 1, 1), generator=generator)
+                gy = (torch.arange(H).view(1, H, 1) + ty + 1).clamp(0, H + 1)
+                gx = (torch.arange(W).view(1, 1, W) + tx + 1).clamp(0, W + 1)
+                idx = (gy * (W + 2) + gx).view(B, 1, H * W).expand(B, C, H * W).to(x.device)
+                x = F.pad(x, (1, 1, 1, 1)).flatten(2).gather(2, idx).view(B, C, H, W)
+            else:                  # DiffAugment: a square of half the size at a random centre, set to 0
+                ch, cw = int(H * 0.5 + 0.5), int(W * 0.5 + 0.5)
+                oy = torch.randint(0, H + (1 - ch % 2), (B, 1, 1), generator=generator) - ch // 2
+                ox = torch.randint(0, W + (1 - cw % 2), (B, 1, 1), generator=generator) - cw // 2
+                ys, xs = torch.arange(H).view(1, H, 1), torch.arange(W).view(1, 1, W)
+                cut = (ys >= oy) & (ys < oy + ch) & (xs >= ox) & (xs < ox + cw)   # [B, H, W]
+                x = x * (~cut).unsqueeze(1).to(x.device, x.dtype)
+        else: raise ValueError(f"augment policy {p!r} is not valid; valid: {', '.join(AUGMENTS)}")
+    return x
+
 
 # %% ../nbs/03_train.ipynb #f928c288
 def step_generator(seed:int, step:int, rank:int=0, d_step:int=0) -> torch.Generator:
@@ -202,8 +243,9 @@ def train_step(
         last = j == len(batches) - 1
         with amp(), torch.set_grad_enabled(last):      # the last update keeps G's graph for the G update
             fake = G(latent)                           # [B, 3, h, w] in [-1, 1]
+        both = diff_augment(torch.cat([real, fake.detach()]), cfg.augment, step_generator(cfg.seed, step, rank, AUGMENT_STREAM + j))
         with amp():
-            logits = D(torch.cat([real, fake.detach()]), torch.cat([coords, coords])).float()  # [2B, 1, h', w']
+            logits = D(both, torch.cat([coords, coords])).float()  # [2B, 1, h', w']
         real_logits, fake_logits = logits.chunk(2)
         loss_d = d_loss(real_logits, fake_logits)
         opt_d.zero_grad(set_to_none=True)
@@ -212,7 +254,8 @@ def train_step(
         _test_hook('step', step)                       # a test may kill the process here, in the middle of a step
     with (D.no_sync() if hasattr(D, 'no_sync') else contextlib.nullcontext()):
         with amp():
-            loss_g = g_loss(D(fake, coords).float())
+            seen = diff_augment(fake, cfg.augment, step_generator(cfg.seed, step, rank, AUGMENT_STREAM + len(batches)))
+            loss_g = g_loss(D(seen, coords).float())
         if _test_hook('nan', step): loss_g = loss_g * float('nan')
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -517,7 +560,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
 # %% ../nbs/03_train.ipynb #eb598494
 SECTIONS = {'data': 'out data image dataset image_size resize crop on_error',
             'model': 'preset g_widths d_widths n_master n_local positions period gray upsample',
-            'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr betas d_steps ema steps seed',
+            'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr betas d_steps augment ema steps seed',
             'hardware': 'device amp channels_last workers',
             'run folder': 'sample_every sample_size ckpt_every keep'}
 
@@ -529,7 +572,7 @@ def field_comments(cls) -> dict:
     return {m.group(1): m.group(2).strip() for m in re.finditer(r'^\s+(\w+)\s*:[^#\n]*#(.*)$', src, re.M)}
 
 METAVARS = dict(out='RUN', data='DIR', image='FILE', dataset='NAME', image_size='PX', crop=('H', 'W'), sample_size=('H', 'W'),
-                g_widths=('W', 'W'), d_widths=('W', 'W'), period=('P', 'P'), betas=('B1', 'B2'), ema='DECAY')
+                g_widths=('W', 'W'), d_widths=('W', 'W'), period=('P', 'P'), betas=('B1', 'B2'), ema='DECAY', augment='POLICY')
 
 def _arg_type(hint) -> tuple:
     "(type, nargs) for an annotation such as `int|None` or `tuple[int, int]|None`."
