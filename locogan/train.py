@@ -169,22 +169,21 @@ def diff_augment(
             x = x + (rand(B, 1, 1, 1) - 0.5)                                           # brightness
             m = x.mean(1, keepdim=True); x = (x - m) * (rand(B, 1, 1, 1) * 2) + m      # saturation
             m = x.mean((1, 2, 3), keepdim=True); x = (x - m) * (rand(B, 1, 1, 1) + 0.5) + m  # contrast
-        elif p in ('translation', 'cutout'):
-            if p == 'translation': # DiffAugment: shift by up to 1/8 of each side, fill with 0
-                sy, sx = int(H * 0.125 + 0.5), int(W * 0.125 + 0.5)
-                ty = torch.randint(-sy, sy + 1, (B, 1, 1), generator=generator)
-                tx = torch.randint(-sx, sx + 1, (B, 1, 1), generator=generator)
-                gy = (torch.arange(H).view(1, H, 1) + ty + 1).clamp(0, H + 1)
-                gx = (torch.arange(W).view(1, 1, W) + tx + 1).clamp(0, W + 1)
-                idx = (gy * (W + 2) + gx).view(B, 1, H * W).expand(B, C, H * W).to(x.device)
-                x = F.pad(x, (1, 1, 1, 1)).flatten(2).gather(2, idx).view(B, C, H, W)
-            else:                  # DiffAugment: a square of half the size at a random centre, set to 0
-                ch, cw = int(H * 0.5 + 0.5), int(W * 0.5 + 0.5)
-                oy = torch.randint(0, H + (1 - ch % 2), (B, 1, 1), generator=generator) - ch // 2
-                ox = torch.randint(0, W + (1 - cw % 2), (B, 1, 1), generator=generator) - cw // 2
-                ys, xs = torch.arange(H).view(1, H, 1), torch.arange(W).view(1, 1, W)
-                cut = (ys >= oy) & (ys < oy + ch) & (xs >= ox) & (xs < ox + cw)   # [B, H, W]
-                x = x * (~cut).unsqueeze(1).to(x.device, x.dtype)
+        elif p == 'translation':   # DiffAugment: shift by up to 1/8 of each side, fill with 0
+            sy, sx = int(H * 0.125 + 0.5), int(W * 0.125 + 0.5)
+            ty = torch.randint(-sy, sy + 1, (B, 1, 1), generator=generator)
+            tx = torch.randint(-sx, sx + 1, (B, 1, 1), generator=generator)
+            gy = (torch.arange(H).view(1, H, 1) + ty + 1).clamp(0, H + 1)
+            gx = (torch.arange(W).view(1, 1, W) + tx + 1).clamp(0, W + 1)
+            idx = (gy * (W + 2) + gx).view(B, 1, H * W).expand(B, C, H * W).to(x.device)
+            x = F.pad(x, (1, 1, 1, 1)).flatten(2).gather(2, idx).view(B, C, H, W)
+        elif p == 'cutout':        # DiffAugment: a square of half the size at a random centre, set to 0
+            ch, cw = int(H * 0.5 + 0.5), int(W * 0.5 + 0.5)
+            oy = torch.randint(0, H + (1 - ch % 2), (B, 1, 1), generator=generator) - ch // 2
+            ox = torch.randint(0, W + (1 - cw % 2), (B, 1, 1), generator=generator) - cw // 2
+            ys, xs = torch.arange(H).view(1, H, 1), torch.arange(W).view(1, 1, W)
+            cut = (ys >= oy) & (ys < oy + ch) & (xs >= ox) & (xs < ox + cw)   # [B, H, W]
+            x = x * (~cut).unsqueeze(1).to(x.device, x.dtype)
         else: raise ValueError(f"augment policy {p!r} is not valid; valid: {', '.join(AUGMENTS)}")
     return x
 
