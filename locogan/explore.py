@@ -108,7 +108,7 @@ class View:
     mix_kind:str='blend'      # one of MIX_KINDS
     resize:str='extend'       # xy models: one of RESIZE_MODES, from the size the model was trained at
     pattern:str='periodic'    # pattern models ('strip', 'torus'): one of PATTERNS
-    period:int=None           # pattern models: period in cells of 16 px (None: the generator's own)
+    period:int=None           # pattern models: period in latent cells, 16 px (32 for brick) (None: the generator's own)
     transplant:bool=False     # copy the master plan of a box from a donor
     donor_seed:int=2          # master-plan seed of the donor
     box_top:int=32            # transplant box, in pixels of the image shown

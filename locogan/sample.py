@@ -257,7 +257,7 @@ def cli(argv=None) -> int:
     ap.add_argument('--seed', type=int, default=0, help='seed of the master plans (and local plans)')
     ap.add_argument('--local-seed', type=int, default=None, help='seed of the local plans (default: --seed)')
     ap.add_argument('--positions', choices=list(POSITION_KINDS), default=None, help="must match the checkpoint's (default: its own)")
-    ap.add_argument('--period', type=int, default=None, help="period in cells of 16 px for strip/torus (default: the checkpoint's); must divide the size")
+    ap.add_argument('--period', type=int, default=None, help="period in latent cells (16 px; 32 for brick) for strip/torus (default: the checkpoint's); must divide the size")
     ap.add_argument('--semi-periodic', action='store_true', help='a separate local plan for every period element')
     ap.add_argument('--tile', type=int, default=None, help='stream tile by tile with this tile size in pixels (bounded memory)')
     ap.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1, mps, ...')

@@ -36,16 +36,16 @@ class TrainConfig:
     dataset:str|None = None             # embedded data set: brick, grass, gravel, coffee, chelsea, astronaut, synthfaces, synthrooms
     image_size:int|None = None          # images are resized to this many pixels (side, or shorter edge); default 128, patterns their own size
     resize:str|None = None              # 'square' (FFHQ-like), 'short' (shorter edge, any aspect, LSUN-like) or 'none'; default per data
-    crop:tuple[int,int]|None = None     # H W of the training crops in pixels (multiples of 16); default 64 64, patterns 64 192 (64 64 with preset small)
+    crop:tuple[int,int]|None = None     # H W of the training crops in pixels (whole latent cells: multiples of 16, 32 with five g_widths); default 64 64, patterns 64 192 (64 64 with preset small)
     on_error:str = 'error'              # an unreadable image file: 'error' stops naming it, 'skip' skips it and counts
     # model
     preset:str = 'small'                # network widths: 'paper' (Tables 1, 2), 'authors' (gmum/LocoGAN) or 'small' (CPU)
-    g_widths:tuple[int,...]|None = None # generator widths of the stride-2 layers, overriding the preset's
+    g_widths:tuple[int,...]|None = None # generator widths of the stride-2 layers, overriding the preset's (each doubles the cell: four, 16 px; five, 32 px)
     d_widths:tuple[int,...]|None = None # discriminator widths, overriding the preset's
     n_master:int = 16                   # master-plan channels: one Gaussian per channel, constant over space (paper: 16)
     n_local:int = 2                     # local-plan channels: an iid Gaussian per latent cell (paper: 2)
     positions:str|None = None           # position channels: 'xy', 'strip' (x periodic) or 'torus' (x, y periodic); default per data
-    period:tuple[int,...]|None = None   # period of periodic positions in cells of 16 px: PY PX, or one number for both; default the image
+    period:tuple[int,...]|None = None   # period of periodic positions in latent cells (16 px, 32 with five g_widths): PY PX, or one number for both; default the image
     gray:bool|None = None               # one gray output channel repeated to RGB (no colour tint); default: on for one gray image (brick, grass, gravel)
     upsample:str|None = None            # stride-2 kernels of G: 'free' (Table 1) or 'resize' (nearest upsample + 3x3 conv, no checkerboard); default resize for preset small
     # optimisation
@@ -104,11 +104,12 @@ def resolve_config(cfg:TrainConfig) -> TrainConfig:
     bad = [a for a in cfg.augment.split(',') if a not in AUGMENTS] if cfg.augment != 'none' else []
     if bad: raise ValueError(f"augment {cfg.augment!r}: unknown policy {', '.join(map(repr, bad))}; valid: 'none' or any of {', '.join(AUGMENTS)} joined by commas")
     if not 0 <= cfg.ema < 1: raise ValueError(f"ema must be in [0, 1) (0: off, e.g. 0.99), got {cfg.ema}")
+    geometry = Geometry(len(cfg.g_widths or preset_widths(cfg.preset)['g_widths']))   # crops are whole latent cells of this G
     for k in ('crop', 'sample_size'):
         v = getattr(cfg, k)
         if v is None and k == 'sample_size': continue
         if len(v) != 2: raise ValueError(f"{k} is H W (two numbers), got {v}")
-        try: check_size(*v)
+        try: check_size(*v, geometry)
         except ValueError as e: raise ValueError(f"{k} {tuple(v)}: {e}") from None
     if cfg.resize == 'square' and any(c > cfg.image_size for c in cfg.crop):
         raise ValueError(f"crop {tuple(cfg.crop)} does not fit in the {cfg.image_size} x {cfg.image_size} images (image_size)")
@@ -131,7 +132,7 @@ def fill_from_data(cfg:TrainConfig, source) -> TrainConfig:
     first = source.image(0)                                   # [3, H, W]
     H, W = first.shape[-2:]
     if cfg.gray is None: cfg = replace(cfg, gray=len(source) == 1 and bool((first == first[:1]).all()))
-    c = GEOMETRY.cell
+    c = Geometry(len(cfg.g_widths)).cell                      # pixels per latent cell: 16 for 4 stride-2 layers, 32 for 5
     if cfg.sample_size is None: cfg = replace(cfg, sample_size=(max(c, H // c * c), max(c, W // c * c)))
     if cfg.positions == 'xy' or (cfg.period is not None and None not in cfg.period): return cfg
     return replace(cfg, period=(max(1, round(H / c)), max(1, round(W / c))))
