@@ -252,7 +252,7 @@ def cli(argv=None) -> int:
     ap = argparse.ArgumentParser(prog='locogan sample', description='Sample images of any size from a LocoGAN generator; '
                                  'with --tile, stream one image of any size to a PNG tile by tile in bounded memory.')
     ap.add_argument('--checkpoint', required=True, help='run folder (generator.safetensors + generator.json) or a generator.safetensors')
-    ap.add_argument('--size', required=True, help='HxW in pixels, multiples of 16, e.g. 256x512')
+    ap.add_argument('--size', required=True, help='HxW in pixels, multiples of the latent cell (16 px; 32 for brick), e.g. 256x512')
     ap.add_argument('--n', type=int, default=1, help='number of images (FILE_000.png, ... when more than one)')
     ap.add_argument('--seed', type=int, default=0, help='seed of the master plans (and local plans)')
     ap.add_argument('--local-seed', type=int, default=None, help='seed of the local plans (default: --seed)')
@@ -268,6 +268,7 @@ def cli(argv=None) -> int:
         H, W = parse_size(a.size)
         if a.n < 1: raise ValueError(f"--n must be at least 1, got {a.n}")
         G = load_generator(resolve_checkpoint(a.checkpoint), a.device)
+        check_size(H, W, G.geometry)                # whole cells of this generator: 32 px with five stride-2 layers
         kind = G.cfg.positions
         if a.positions is not None and a.positions != kind:
             raise ValueError(f"--positions {a.positions} does not match the checkpoint, which was trained with {kind!r} positions")
