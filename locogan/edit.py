@@ -45,7 +45,7 @@ def rescale_latent(
 ) -> Latent:                 # generates (H1, W1); coords span the same [-1, 1] (periodic axes: scaled cells)
     "Resample a latent at relative positions so that it generates `height` x `width` pixels with the same content layout."
     if plans not in ('bilinear', 'nearest'): raise ValueError(f"plans must be 'bilinear' or 'nearest', got {plans!r}")
-    (H0, W0), (hc, wc) = latent.image_size, latent_size(height, width, geometry)
+    (H0, W0), (hc, wc) = output_size(*latent.cells, geometry), latent_size(height, width, geometry)
     uy = _axis_index(latent.cells[0], hc, H0, height, geometry)
     ux = _axis_index(latent.cells[1], wc, W0, width, geometry)
     res = lambda t, mode: _sample_axis(_sample_axis(t, uy, 2, mode), ux, 3, mode)
@@ -54,7 +54,7 @@ def rescale_latent(
 # %% ../nbs/05_edit.ipynb #7c9330b0
 def interpolate_size(z0:Latent, z1:Latent, t:float, geometry:Geometry=GEOMETRY) -> Latent:
     "The latent at step `t` in [0, 1] between `z0` and `z1` (of any sizes), at the interpolated size."
-    (H0, W0), (H1, W1) = z0.image_size, z1.image_size
+    (H0, W0), (H1, W1) = output_size(*z0.cells, geometry), output_size(*z1.cells, geometry)
     c = geometry.cell
     H, W = (max(c, round(((1 - t) * a + t * b) / c) * c) for a, b in ((H0, H1), (W0, W1)))
     if t == 0: return z0
@@ -166,11 +166,12 @@ def locality_ratio(
     before:Tensor, after:Tensor, # [..., H, W] images before and after an edit
     region_mask:Tensor,      # [H, W] bool: the edited region, in pixels
     margin:int=None,         # pixels around the region not counted as outside (a square dilation); None: the exact reach (`reach_mask`)
+    geometry:Geometry=GEOMETRY, # the generator's geometry, for the exact reach
 ) -> float:                  # mean |change| outside / mean |change| inside the region; nan if nothing is outside or nothing changed
     "How local an edit is: 0 when nothing changes beyond the region's reach (or `margin` pixels of it)."
     d = (after.float() - before.float()).abs().reshape(-1, *region_mask.shape[-2:]).mean(0)  # [H, W]
     inside = region_mask.bool().reshape(d.shape)
-    if margin is None: grown = reach_mask(inside)
+    if margin is None: grown = reach_mask(inside, geometry)
     else: grown = F.max_pool2d(inside[None, None].float(), 2 * margin + 1, 1, margin)[0, 0].bool() if margin else inside
     if not (~grown).any(): return float('nan')      # the region's reach covers the whole image: nothing is outside
     out, ins = d[~grown].mean().item(), d[inside].mean().item()
@@ -192,11 +193,11 @@ def transplant(
     "Copy the master plan (and optionally local plan) of a region's cells from `source` into `target`; the image and its locality number."
     if target.cells != source.cells: raise ValueError(f"latents of different sizes: {target.cells} and {source.cells} cells")
     geo = G.geometry
-    mask = region_mask(region, target.image_size)
+    mask = region_mask(region, output_size(*target.cells, geo))
     cells = F.max_pool2d(mask[None, None].float(), geo.cell)                       # [1, 1, H/16, W/16]: cells touching the region
     cells = F.pad(cells, (geo.margin[0], geo.margin[1]) * 2, mode='replicate')[0, 0].bool()  # [hc, wc]
     sel = lambda t, s: torch.where(cells.to(t.device), s, t)
     z = replace(target, master_plan=sel(target.master_plan, source.master_plan),
                 local_plan=sel(target.local_plan, source.local_plan) if local else target.local_plan)
     with torch.no_grad(): before, after = G(target), G(z)
-    return Transplanted(after, z, mask, locality_ratio(before, after, mask))
+    return Transplanted(after, z, mask, locality_ratio(before, after, mask, geometry=geo))

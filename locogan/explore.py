@@ -67,7 +67,7 @@ def resize_latent(
     height, width = check_size(height, width, geometry)
     if how not in RESIZE_MODES: raise ValueError(f"resize {how!r} is not one of {', '.join(RESIZE_MODES)}")
     if how == 'stretch': return stretch(latent, height, width, geometry=geometry), None
-    (H0, W0), c = latent.image_size, geometry.cell
+    (H0, W0), c = output_size(*latent.cells, geometry), geometry.cell
     dy, dx = height - H0, width - W0
     ty, tx = (abs(dy) // (2 * c)) * c, (abs(dx) // (2 * c)) * c          # pixels added (or cut) before the image
     if dy > 0 or dx > 0:

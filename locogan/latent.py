@@ -264,7 +264,7 @@ def crop_latent(
     geometry:Geometry=GEOMETRY,
 ) -> tuple[Latent, tuple[int, int]]: # (window, (dy, dx)): the crop is `G(window)[..., dy:dy+height, dx:dx+width]`
     "The latent window that generates a crop of the latent's image, and where the crop sits in the window's image."
-    H, W = latent.image_size
+    H, W = output_size(*latent.cells, geometry)      # in this geometry's cells (`latent.image_size` counts 16 px)
     for nm, v in (('top', top), ('left', left), ('height', height), ('width', width)):
         if int(v) != v: raise ValueError(f"crop {nm} must be a whole number of pixels, got {v!r}")
     if height < 1 or width < 1 or top < 0 or left < 0 or top + height > H or left + width > W:
