@@ -196,7 +196,7 @@ class Latent:
     @property
     def cells(self) -> tuple[int, int]: return tuple(self.master_plan.shape[2:])  # (hc, wc), noise padding included
     @property
-    def image_size(self) -> tuple[int, int]: return output_size(*self.cells)      # (H, W) it generates
+    def image_size(self) -> tuple[int, int]: return output_size(*self.cells)      # (H, W) it generates with 16 px cells (Table 1's four layers); any G: output_size(*cells, G.geometry)
     def __len__(self): return self.master_plan.shape[0]
 
     def map(self, f) -> Latent:
