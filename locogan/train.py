@@ -454,7 +454,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     source = source if source is not None else make_data_source(cfg)
     ckpt = load_checkpoint(ckpts[-1]) if resume else None
     if ckpt is not None:
-        ckpt['config'] = {'gray': False, 'upsample': 'free', 'ema': 0.0, **ckpt['config']}  # runs from before `gray` / `upsample` / `ema`
+        ckpt['config'] = {'gray': False, 'upsample': 'free', 'ema': 0.0, 'augment': 'none', **ckpt['config']}  # runs from before `gray` / `upsample` / `ema` / `augment`
         if asked_upsample is None: cfg = replace(cfg, upsample=ckpt['config']['upsample'])
         if cfg.gray is None: cfg = replace(cfg, gray=ckpt['config']['gray'])
     cfg = fill_from_data(cfg, source)
