@@ -194,7 +194,7 @@ def transplant(
     if target.cells != source.cells: raise ValueError(f"latents of different sizes: {target.cells} and {source.cells} cells")
     geo = G.geometry
     mask = region_mask(region, output_size(*target.cells, geo))
-    cells = F.max_pool2d(mask[None, None].float(), geo.cell)                       # [1, 1, H/16, W/16]: cells touching the region
+    cells = F.max_pool2d(mask[None, None].float(), geo.cell)                       # [1, 1, H/cell, W/cell]: cells touching the region
     cells = F.pad(cells, (geo.margin[0], geo.margin[1]) * 2, mode='replicate')[0, 0].bool()  # [hc, wc]
     sel = lambda t, s: torch.where(cells.to(t.device), s, t)
     z = replace(target, master_plan=sel(target.master_plan, source.master_plan),
