@@ -41,27 +41,27 @@ def rescale_latent(
     latent:Latent,           # generates an image of (H0, W0)
     height:int, width:int,   # new image size (H1, W1) in pixels
     plans:str='bilinear',    # how plans are resampled: 'bilinear' or 'nearest'
-    geometry:Geometry=GEOMETRY,
 ) -> Latent:                 # generates (H1, W1); coords span the same [-1, 1] (periodic axes: scaled cells)
     "Resample a latent at relative positions so that it generates `height` x `width` pixels with the same content layout."
     if plans not in ('bilinear', 'nearest'): raise ValueError(f"plans must be 'bilinear' or 'nearest', got {plans!r}")
-    (H0, W0), (hc, wc) = output_size(*latent.cells, geometry), latent_size(height, width, geometry)
+    geometry = latent.geometry
+    (H0, W0), (hc, wc) = latent.image_size, latent_size(height, width, geometry)
     uy = _axis_index(latent.cells[0], hc, H0, height, geometry)
     ux = _axis_index(latent.cells[1], wc, W0, width, geometry)
     res = lambda t, mode: _sample_axis(_sample_axis(t, uy, 2, mode), ux, 3, mode)
-    return Latent(res(latent.master_plan, plans), res(latent.local_plan, plans), res(latent.coords, 'linear'), latent.period)
+    return Latent(res(latent.master_plan, plans), res(latent.local_plan, plans), res(latent.coords, 'linear'), latent.period, geometry)
 
 # %% ../nbs/05_edit.ipynb #7c9330b0
-def interpolate_size(z0:Latent, z1:Latent, t:float, geometry:Geometry=GEOMETRY) -> Latent:
+def interpolate_size(z0:Latent, z1:Latent, t:float) -> Latent:
     "The latent at step `t` in [0, 1] between `z0` and `z1` (of any sizes), at the interpolated size."
-    (H0, W0), (H1, W1) = output_size(*z0.cells, geometry), output_size(*z1.cells, geometry)
-    c = geometry.cell
+    if z0.geometry != z1.geometry: raise ValueError(f"latents of different geometries: {z0.geometry.cell} and {z1.geometry.cell} px cells")
+    (H0, W0), (H1, W1), c = z0.image_size, z1.image_size, z0.geometry.cell
     H, W = (max(c, round(((1 - t) * a + t * b) / c) * c) for a, b in ((H0, H1), (W0, W1)))
     if t == 0: return z0
     if t == 1: return z1
-    a, b = rescale_latent(z0, H, W, geometry=geometry), rescale_latent(z1, H, W, geometry=geometry)
+    a, b = rescale_latent(z0, H, W), rescale_latent(z1, H, W)
     mix = lambda x, y: (1 - t) * x + t * y
-    return Latent(mix(a.master_plan, b.master_plan), mix(a.local_plan, b.local_plan), mix(a.coords, b.coords), z0.period)
+    return Latent(mix(a.master_plan, b.master_plan), mix(a.local_plan, b.local_plan), mix(a.coords, b.coords), z0.period, z0.geometry)
 
 def size_interpolation(
     G:Generator,
@@ -71,28 +71,26 @@ def size_interpolation(
 ) -> list[Tensor]:           # `steps` images [B, 3, H_t, W_t] in [-1, 1], sizes from (H0, W0) to (H1, W1)
     "Images whose size (and latent) move from `z0`'s to `z1`'s."
     if steps < 2: raise ValueError(f"size_interpolation needs at least 2 steps, got {steps}")
-    if not isinstance(z1, Latent): z1 = rescale_latent(z0, *z1, geometry=G.geometry)
+    if not isinstance(z1, Latent): z1 = rescale_latent(z0, *z1)
     with torch.no_grad():
-        return [G(interpolate_size(z0, z1, k / (steps - 1), G.geometry)) for k in range(steps)]
+        return [G(interpolate_size(z0, z1, k / (steps - 1))) for k in range(steps)]
 
 # %% ../nbs/05_edit.ipynb #591b67e4
 def stretch(
     latent:Latent,           # generates (H0, W0)
     height:int, width:int,   # new size (H1, W1) in pixels
     plans:str='nearest',     # 'nearest' keeps the local plan's statistics; 'bilinear' smooths it
-    geometry:Geometry=GEOMETRY,
 ) -> Latent:                 # generates (H1, W1), coords spanning [-1, 1] over it
     "Stretch: the same image frame, [-1, 1], over `height` x `width` pixels."
-    return rescale_latent(latent, height, width, plans, geometry)
+    return rescale_latent(latent, height, width, plans)
 
 def extend(
     latent:Latent,           # generates (H0, W0)
-    top:int=0, bottom:int=0, left:int=0, right:int=0, # pixels to add on each side (multiples of 16)
+    top:int=0, bottom:int=0, left:int=0, right:int=0, # pixels to add on each side (multiples of the cell size)
     seed:int=0,              # seed of the new cells' local plan
-    geometry:Geometry=GEOMETRY,
-) -> Latent:                 # generates (H0 + top + bottom, W0 + left + right); the old latent at cell offset (top/16, left/16)
+) -> Latent:                 # generates (H0 + top + bottom, W0 + left + right); the old latent at cell offset (top/cell, left/cell)
     "Extend: add cells around a latent whose coordinates continue past the old border."
-    c = geometry.cell
+    c = latent.geometry.cell
     for nm, v in (('top', top), ('bottom', bottom), ('left', left), ('right', right)):
         if v < 0 or v % c: raise ValueError(f"extend {nm}={v} must be a non-negative multiple of {c} pixels")
     pt, pb, pl, pr = top // c, bottom // c, left // c, right // c
@@ -104,7 +102,7 @@ def extend(
     g = torch.Generator().manual_seed(int(seed))
     local = torch.randn((B, latent.local_plan.shape[1], hc + pt + pb, wc + pl + pr), generator=g).to(latent.local_plan)
     local[:, :, pt:pt + hc, pl:pl + wc] = latent.local_plan
-    return Latent(master, local, coords, latent.period)
+    return Latent(master, local, coords, latent.period, latent.geometry)
 
 # %% ../nbs/05_edit.ipynb #179fcded
 def master_mask(

@@ -58,23 +58,23 @@ RESIZE_MODES = ('extend', 'stretch')
 
 def resize_latent(
     latent:Latent,           # generates (H0, W0)
-    height:int, width:int,   # the new size in pixels (multiples of 16)
+    height:int, width:int,   # the new size in pixels (multiples of the latent's cell size)
     how:str='extend',        # 'extend' (grow with `extend`, shrink with `crop_latent`, both centred) or 'stretch'
     seed:int=0,              # seed of the new cells' local plan (extend)
-    geometry:Geometry=GEOMETRY,
 ) -> tuple:                  # (latent generating height x width, (oy, ox): where the old pixel (0, 0) lands; None for stretch)
     "A latent for another image size, by the paper's extend or stretch."
+    geometry = latent.geometry
     height, width = check_size(height, width, geometry)
     if how not in RESIZE_MODES: raise ValueError(f"resize {how!r} is not one of {', '.join(RESIZE_MODES)}")
-    if how == 'stretch': return stretch(latent, height, width, geometry=geometry), None
-    (H0, W0), c = output_size(*latent.cells, geometry), geometry.cell
+    if how == 'stretch': return stretch(latent, height, width), None
+    (H0, W0), c = latent.image_size, geometry.cell
     dy, dx = height - H0, width - W0
     ty, tx = (abs(dy) // (2 * c)) * c, (abs(dx) // (2 * c)) * c          # pixels added (or cut) before the image
     if dy > 0 or dx > 0:
         latent = extend(latent, top=ty if dy > 0 else 0, bottom=dy - ty if dy > 0 else 0,
-                        left=tx if dx > 0 else 0, right=dx - tx if dx > 0 else 0, seed=seed, geometry=geometry)
+                        left=tx if dx > 0 else 0, right=dx - tx if dx > 0 else 0, seed=seed)
     if dy < 0 or dx < 0:
-        latent, _ = crop_latent(latent, ty if dy < 0 else 0, tx if dx < 0 else 0, height, width, geometry)
+        latent, _ = crop_latent(latent, ty if dy < 0 else 0, tx if dx < 0 else 0, height, width)
     return latent, (ty if dy >= 0 else -ty, tx if dx >= 0 else -tx)
 
 def extend_error(
@@ -173,7 +173,7 @@ class Explorer:
         if v.mix > 0:
             mask = torch.full(z.cells, float(v.mix)) if v.mix_kind == 'blend' else master_mask(z.cells, v.mix_kind, 1 - v.mix, G.geometry)
             z = mix_master_plans(z, draw(v.mix_seed, size), mask)
-        return resize_latent(z, v.height, v.width, v.resize, seed=v.local_seed, geometry=G.geometry) if not self.is_pattern else (z, None)
+        return resize_latent(z, v.height, v.width, v.resize, seed=v.local_seed) if not self.is_pattern else (z, None)
 
     @torch.no_grad()
     def _make_image(self, key:View) -> Tensor:  # [1, 3, H, W] in [-1, 1], on the CPU

@@ -184,6 +184,7 @@ class Latent:
     local_plan: Tensor    # [B, n_local, hc, wc]
     coords: Tensor        # [B, 2, hc, wc] (y, x) cell centres; [-1, 1] over the image, periodic axes in cells
     period: tuple = (None, None)  # (py, px) in cells used by periodic position channels
+    geometry: Geometry = GEOMETRY # the generator geometry it is drawn for: its cell size and noise padding
 
     def __post_init__(self):
         B, _, hc, wc = self.master_plan.shape
@@ -196,7 +197,7 @@ class Latent:
     @property
     def cells(self) -> tuple[int, int]: return tuple(self.master_plan.shape[2:])  # (hc, wc), noise padding included
     @property
-    def image_size(self) -> tuple[int, int]: return output_size(*self.cells)      # (H, W) it generates with 16 px cells (Table 1's four layers); any G: output_size(*cells, G.geometry)
+    def image_size(self) -> tuple[int, int]: return output_size(*self.cells, self.geometry)  # (H, W) it generates
     def __len__(self): return self.master_plan.shape[0]
 
     def map(self, f) -> Latent:
@@ -216,7 +217,7 @@ class Latent:
     def cat(latents) -> Latent:
         "Concatenate latents of the same size along the batch."
         ls = list(latents)
-        return Latent(*(torch.cat([getattr(l, k) for l in ls]) for k in ('master_plan', 'local_plan', 'coords')), ls[0].period)
+        return Latent(*(torch.cat([getattr(l, k) for l in ls]) for k in ('master_plan', 'local_plan', 'coords')), ls[0].period, ls[0].geometry)
 
 # %% ../nbs/00_latent.ipynb #3c9c9ec6
 def make_latent(
@@ -244,7 +245,7 @@ def make_latent(
     local = torch.randn((n, n_local, hc, wc), generator=gl)
     if tile_local: local = _tile_plan(local, period, geometry.margin[0])
     coords = latent_coords(hc, wc, top, left, frame or (height, width), POSITION_KINDS[kind], geometry)
-    return Latent(master, local, coords.expand(n, -1, -1, -1).contiguous(), period).to(device)
+    return Latent(master, local, coords.expand(n, -1, -1, -1).contiguous(), period, geometry).to(device)
 
 def _tile_plan(t:Tensor, period:tuple, m0:int) -> Tensor:
     "Repeat `t` [B, C, hc, wc] with `period` (py, px) cells in the global cell index (image cell 0 = latent index `m0`)."
@@ -261,10 +262,10 @@ def crop_latent(
     latent:Latent,
     top:int, left:int,       # pixel position of the crop in the latent's image
     height:int, width:int,   # crop size in pixels
-    geometry:Geometry=GEOMETRY,
 ) -> tuple[Latent, tuple[int, int]]: # (window, (dy, dx)): the crop is `G(window)[..., dy:dy+height, dx:dx+width]`
     "The latent window that generates a crop of the latent's image, and where the crop sits in the window's image."
-    H, W = output_size(*latent.cells, geometry)      # in this geometry's cells (`latent.image_size` counts 16 px)
+    geometry = latent.geometry
+    H, W = latent.image_size
     for nm, v in (('top', top), ('left', left), ('height', height), ('width', width)):
         if int(v) != v: raise ValueError(f"crop {nm} must be a whole number of pixels, got {v!r}")
     if height < 1 or width < 1 or top < 0 or left < 0 or top + height > H or left + width > W:

@@ -122,6 +122,9 @@ class Generator(nn.Module):
         x = latent.noise()                                              # [B, n_master + n_local, hc, wc]
         C = self.cfg.n_master + self.cfg.n_local
         assert x.shape[1] == C, f"latent has {x.shape[1]} plan channels, the generator expects {C}"
+        if latent.geometry != self.geometry:
+            raise ValueError(f"the latent was drawn for {latent.geometry.cell} px cells, this generator's are {self.geometry.cell} px "
+                             f"({self.geometry.n_up} stride-2 layers): draw it with geometry=G.geometry, or with sample_latent(G, ...)")
         H, W = output_size(*latent.cells, self.geometry)
         for i, (up, lg) in enumerate(zip(self.ups, self.geometry.layers)):
             x = torch.cat([x, self.positions(latent, i, x.shape[2:]).to(x.dtype)], 1)  # append position channels

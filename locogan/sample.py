@@ -137,7 +137,7 @@ def sample_latent(
         local.append(torch.stack([_randn((cfg.n_local, wdraw), 'local', local_seed, b, j) for j in src_rows], 1)[:, :, src_cols])
     coords = latent_coords(r1 - r0, wc, top=geo.cell * r0, left=0, frame=(height, width),
                            periodic=POSITION_KINDS[cfg.positions], geometry=geo)
-    return Latent(torch.stack(master), torch.stack(local), coords.expand(n, -1, -1, -1), period).to(device)
+    return Latent(torch.stack(master), torch.stack(local), coords.expand(n, -1, -1, -1), period, geo).to(device)
 
 # %% ../nbs/04_sample.ipynb #38c6ee66
 @torch.no_grad()

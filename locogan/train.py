@@ -212,7 +212,7 @@ def crop_inputs(
     xc = torch.stack([pixel_coords(h, w, t, l, f, periodic, geometry.cell) for t, l, f in where])     # [B, 2, h, w]
     master = torch.randn(B, cfg.n_master, 1, 1, generator=generator).expand(B, cfg.n_master, hc, wc)  # constant over space
     local = torch.randn(B, cfg.n_local, hc, wc, generator=generator)                                   # iid per cell
-    latent = Latent(master, local, zc, check_period(cfg.positions, cfg.period))
+    latent = Latent(master, local, zc, check_period(cfg.positions, cfg.period), geometry)
     return real.to(device), latent.to(device), xc.to(device)
 
 # %% ../nbs/03_train.ipynb #ab756bee
