@@ -144,6 +144,7 @@ def measure_quality(
                ceiling=score(f, 'real', 'untrained'), swd=swd(real, fake, seed=seed)['mean'], swd_floor=swd(real, floor, seed=seed)['mean']))
     if cfg.image_size is not None and cfg.dataset in ('synthfaces', 'synthrooms') or cfg.data is not None:
         m = min(n, len(src) // 2)
+        bar.total += 4 * m; bar.refresh()                           # the whole-image sets: four more of m images
         ims = [src.image(i) for i in range(2 * m)]
         cell = G.geometry.cell
         crop = lambda im: im[:, :im.shape[1] // cell * cell, :im.shape[2] // cell * cell]
