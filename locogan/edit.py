@@ -191,7 +191,7 @@ def transplant(
     "Copy the master plan (and optionally local plan) of a region's cells from `source` into `target`; the image and its locality number."
     if target.cells != source.cells: raise ValueError(f"latents of different sizes: {target.cells} and {source.cells} cells")
     geo = G.geometry
-    mask = region_mask(region, output_size(*target.cells, geo))
+    mask = region_mask(region, target.image_size)
     cells = F.max_pool2d(mask[None, None].float(), geo.cell)                       # [1, 1, H/cell, W/cell]: cells touching the region
     cells = F.pad(cells, (geo.margin[0], geo.margin[1]) * 2, mode='replicate')[0, 0].bool()  # [hc, wc]
     sel = lambda t, s: torch.where(cells.to(t.device), s, t)

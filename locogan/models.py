@@ -125,7 +125,7 @@ class Generator(nn.Module):
         if latent.geometry != self.geometry:
             raise ValueError(f"the latent was drawn for {latent.geometry.cell} px cells, this generator's are {self.geometry.cell} px "
                              f"({self.geometry.n_up} stride-2 layers): draw it with geometry=G.geometry, or with sample_latent(G, ...)")
-        H, W = output_size(*latent.cells, self.geometry)
+        H, W = latent.image_size
         for i, (up, lg) in enumerate(zip(self.ups, self.geometry.layers)):
             x = torch.cat([x, self.positions(latent, i, x.shape[2:]).to(x.dtype)], 1)  # append position channels
             x = _conv_transpose(up['conv'], x, lg)                      # [B, w_i, 2h - 2 - trim, ...]: complete outputs only
