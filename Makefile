@@ -49,8 +49,7 @@ figures: $(STAMP)
 # Retrain every shipped model from its recipe (recipes/NAME.json) into runs/NAME, copy it to locogan/checkpoints/NAME
 # with its card (digests, measured quality) and write figures/models/NAME.png. Resumes where it stopped.
 checkpoints: $(STAMP)   # each model with the CPU threads its card records (the 100-step digest depends on them)
-	$(BIN)/locogan zoo train brick grass gravel coffee synthrooms
-	$(BIN)/locogan zoo train --threads 2 synthfaces
+	$(BIN)/locogan zoo train
 
 clean-venv:
 	rm -rf $(VENV)

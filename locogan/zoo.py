@@ -19,8 +19,8 @@ from .figures import repo_root
 
 # %% auto #0
 __all__ = ['ZOO', 'PREFIX', 'recipes_dir', 'load_recipe', 'recipe_config', 'checkpoint_digest', 'digest_env', 'prefix_digest',
-           'checkpoints_root', 'train_recipe', 'ship', 'measure_quality', 'load_card', 'quality_table', 'sample_grid',
-           'cli']
+           'checkpoints_root', 'recipe_threads', 'train_recipe', 'ship', 'measure_quality', 'load_card',
+           'quality_table', 'sample_grid', 'cli']
 
 # %% ../nbs/10_zoo.ipynb #50c1701e
 ZOO = ('brick', 'grass', 'gravel', 'coffee', 'synthfaces', 'synthrooms')  # the shipped models, in `make checkpoints` order
@@ -79,8 +79,14 @@ def checkpoints_root() -> Path:
     import locogan
     return Path(locogan.__file__).parent / 'checkpoints'
 
-def train_recipe(name:str, runs='runs', threads:int=1) -> Path:
-    "Train recipe `name` into `runs/name` (resuming if a run is there), with `threads` CPU threads. Returns the run folder."
+def recipe_threads(name:str) -> int:
+    "CPU threads recipe `name` trains with: those its shipped card records (the prefix digest depends on them), else 1."
+    card = checkpoints_root() / name / 'card.json'
+    return int(json.loads(card.read_text()).get('threads', 1)) if card.exists() else 1
+
+def train_recipe(name:str, runs='runs', threads:int=None) -> Path:
+    "Train recipe `name` into `runs/name` (resuming if a run is there), with `threads` CPU threads (default `recipe_threads`). Returns the run folder."
+    threads = threads or recipe_threads(name)
     torch.set_num_threads(threads)
     out = Path(runs) / name
     full = recipe_config(name, out=str(out))
@@ -214,7 +220,7 @@ def cli(argv=None) -> int:
     ap.add_argument('command', choices=('train', 'ship', 'quality', 'table', 'grid'))
     ap.add_argument('names', nargs='*', help=f"models (default all: {' '.join(ZOO)})")
     ap.add_argument('--n', type=int, default=200, help='images per set for FID/KID')
-    ap.add_argument('--threads', type=int, default=1, help='CPU threads per training (the digest depends on it)')
+    ap.add_argument('--threads', type=int, default=None, help="CPU threads per training (default: those the model's card records; the digest depends on them)")
     a = ap.parse_args(argv)
     names = a.names or list(ZOO)
     if a.command == 'table': print(quality_table(names)); return 0
@@ -223,7 +229,7 @@ def cli(argv=None) -> int:
         if a.command == 'train': train_recipe(name, threads=a.threads)
         if a.command in ('train', 'ship'): ship(name)
         if a.command in ('train', 'quality'):
-            torch.set_num_threads(max(a.threads, torch.get_num_threads()))
+            torch.set_num_threads(max(a.threads or 1, torch.get_num_threads()))
             q = measure_quality(load_generator(resolve_checkpoint(name)), recipe_config(name), n=a.n)
             ship(name, quality=q)
         if a.command in ('train', 'ship', 'grid'): print('wrote', sample_grid(name))
