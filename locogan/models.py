@@ -167,11 +167,11 @@ def periodicity_error(img:Tensor, period_px:tuple) -> float:
 
 # %% ../nbs/01_models.ipynb #b1d94f40
 class Discriminator(nn.Module):
-    "Discriminator: a crop [B, 3, h, w] and its coordinates [B, 2, h, w] -> logits [B, 1, h/16 - 3, w/16 - 3]."
-    def __init__(self, widths=(64, 128, 256, 512), positions:str='xy', period=None, in_channels:int=3):
+    "Discriminator: a crop [B, 3, h, w] and its coordinates [B, 2, h, w] -> logits [B, 1, h/16 - 3, w/16 - 3]; `positions=None`: no position channels."
+    def __init__(self, widths=(64, 128, 256, 512), positions:str|None='xy', period=None, in_channels:int=3):
         super().__init__()
-        self.positions, self.period = check_kind(positions), period
-        pc, sn = n_position_channels(positions), nn.utils.parametrizations.spectral_norm
+        self.positions, self.period = (check_kind(positions) if positions is not None else None), period
+        pc, sn = (n_position_channels(positions) if positions is not None else 0), nn.utils.parametrizations.spectral_norm
         chans = (in_channels,) + tuple(widths)
         self.convs = nn.ModuleList([sn(nn.Conv2d(a + pc, b, 4, 2, 1)) for a, b in zip(chans[:-1], chans[1:])])
         self.out = nn.Conv2d(chans[-1] + pc, 1, 4, 1, 0)
@@ -181,11 +181,12 @@ class Discriminator(nn.Module):
         "img: [B, 3, h, w] in [-1, 1]; coords: [B, 2, h, w] pixel coordinates -> logits [B, 1, h', w']."
         assert img.shape[0] == coords.shape[0] and img.shape[2:] == coords.shape[2:], (img.shape, coords.shape)
         period = period or self.period
+        with_pos = lambda x, coords: x if self.positions is None else torch.cat([x, position_channels(coords, self.positions, period).to(x.dtype)], 1)
         x = img
         for conv in self.convs:
-            x = F.leaky_relu(conv(torch.cat([x, position_channels(coords, self.positions, period).to(x.dtype)], 1)), 0.2)
+            x = F.leaky_relu(conv(with_pos(x, coords)), 0.2)
             coords = F.avg_pool2d(coords, 2)              # centre of each k4 s2 p1 output's footprint
-        return self.out(torch.cat([x, position_channels(coords, self.positions, period).to(x.dtype)], 1))
+        return self.out(with_pos(x, coords))
 
 # %% ../nbs/01_models.ipynb #cc9ce987
 def _spectral_normed(mod:nn.Module) -> bool:

@@ -48,6 +48,7 @@ class TrainConfig:
     period:tuple[int,...]|None = None   # period of periodic positions in latent cells (16 px, 32 with five g_widths): PY PX, or one number for both; default the image
     gray:bool|None = None               # one gray output channel repeated to RGB (no colour tint); default: on for one gray image (brick, grass, gravel)
     upsample:str|None = None            # stride-2 kernels of G: 'free' (Table 1) or 'resize' (nearest upsample + 3x3 conv, no checkerboard); default resize for preset small
+    d_positions:bool = True             # the discriminator sees the crop's position channels (paper); off: the crop alone, so that on one pattern image it cannot learn which content sits where
     # optimisation
     batch:int = 64                      # crops per step, per process (paper: 64)
     lr:float = 2e-4                     # Adam learning rate of G and D (paper: 2e-4)
@@ -459,14 +460,14 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
         if cfg.gray is None: cfg = replace(cfg, gray=ckpt['config']['gray'])
     cfg = fill_from_data(cfg, source)
     if ckpt is not None:
-        diff = _differences(ckpt['config'], asdict(cfg), RESUMABLE_CHANGES)
+        diff = _differences({**asdict(TrainConfig()), **ckpt['config']}, asdict(cfg), RESUMABLE_CHANGES)  # a field newer than the checkpoint: its default
         if diff: raise ValueError(f"cannot resume {ckpts[-1]}: the config differs in what matters: " + '; '.join(diff))
 
     # networks and optimizers (same seed on every rank; DDP broadcasts rank 0's anyway)
     torch.manual_seed(cfg.seed)
     image_size = (cfg.image_size,) * 2 if cfg.resize == 'square' else None
     G = Generator(GeneratorConfig(cfg.n_master, cfg.n_local, cfg.positions, cfg.period, cfg.g_widths, gray=cfg.gray, image_size=image_size, upsample=cfg.upsample))
-    D = Discriminator(cfg.d_widths, cfg.positions, cfg.period)
+    D = Discriminator(cfg.d_widths, cfg.positions if cfg.d_positions else None, cfg.period)
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     G, D = G.to(device, memory_format=fmt), D.to(device, memory_format=fmt)
     opt_g = torch.optim.Adam(G.parameters(), cfg.lr, cfg.betas)
@@ -559,7 +560,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
 
 # %% ../nbs/03_train.ipynb #eb598494
 SECTIONS = {'data': 'out data image dataset image_size resize crop on_error',
-            'model': 'preset g_widths d_widths n_master n_local positions period gray upsample',
+            'model': 'preset g_widths d_widths n_master n_local positions period gray upsample d_positions',
             'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr betas d_steps augment ema steps seed',
             'hardware': 'device amp channels_last workers',
             'run folder': 'sample_every sample_size ckpt_every keep'}
