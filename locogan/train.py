@@ -52,6 +52,7 @@ class TrainConfig:
     # optimisation
     batch:int = 64                      # crops per step, per process (paper: 64)
     lr:float = 2e-4                     # Adam learning rate of G and D (paper: 2e-4)
+    d_lr:float|None = None              # the discriminator's own Adam rate (default: lr); e.g. 4x a lower lr, the two time-scale rule
     betas:tuple[float,float] = (0.5, 0.999) # Adam betas (paper: 0.5 0.999)
     d_steps:int = 1                     # discriminator steps per generator step, each on its own real batch
     augment:str = 'none'                # DiffAugment of every crop D sees, real and generated: 'none' or policies joined by commas: color, translation, cutout
@@ -102,6 +103,7 @@ def resolve_config(cfg:TrainConfig) -> TrainConfig:
         if getattr(cfg, k) is not None and int(getattr(cfg, k)) < 1: raise ValueError(f"{k} must be at least 1, got {getattr(cfg, k)}")
     if cfg.n_local < 0 or cfg.workers < 0: raise ValueError(f"n_local and workers must be >= 0, got {cfg.n_local}, {cfg.workers}")
     if not (cfg.lr > 0 and math.isfinite(cfg.lr)): raise ValueError(f"lr must be a positive number, got {cfg.lr}")
+    if cfg.d_lr is not None and not (cfg.d_lr > 0 and math.isfinite(cfg.d_lr)): raise ValueError(f"d_lr must be a positive number (or unset: lr), got {cfg.d_lr}")
     bad = [a for a in cfg.augment.split(',') if a not in AUGMENTS] if cfg.augment != 'none' else []
     if bad: raise ValueError(f"augment {cfg.augment!r}: unknown policy {', '.join(map(repr, bad))}; valid: 'none' or any of {', '.join(AUGMENTS)} joined by commas")
     if not 0 <= cfg.ema < 1: raise ValueError(f"ema must be in [0, 1) (0: off, e.g. 0.99), got {cfg.ema}")
@@ -471,7 +473,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     G, D = G.to(device, memory_format=fmt), D.to(device, memory_format=fmt)
     opt_g = torch.optim.Adam(G.parameters(), cfg.lr, cfg.betas)
-    opt_d = torch.optim.Adam(D.parameters(), cfg.lr, cfg.betas)
+    opt_d = torch.optim.Adam(D.parameters(), cfg.d_lr or cfg.lr, cfg.betas)
     G_ema = averaged_generator(G, cfg.ema).eval() if cfg.ema else None   # the moving average that is sampled and exported
     start, elapsed = 0, 0.0
     if ckpt is not None:
@@ -561,7 +563,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
 # %% ../nbs/03_train.ipynb #eb598494
 SECTIONS = {'data': 'out data image dataset image_size resize crop on_error',
             'model': 'preset g_widths d_widths n_master n_local positions period gray upsample d_positions',
-            'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr betas d_steps augment ema steps seed',
+            'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr d_lr betas d_steps augment ema steps seed',
             'hardware': 'device amp channels_last workers',
             'run folder': 'sample_every sample_size ckpt_every keep'}
 
