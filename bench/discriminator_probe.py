@@ -12,11 +12,13 @@ crops on the right side of 0 (mean logit) every 50 steps. A loss that falls far 
 can see the difference: the chance loss in training was the game, not its capacity.
 """
 from __future__ import annotations
-import argparse, json
+import argparse
+from dataclasses import replace
 from pathlib import Path
 import torch
-from locogan.models import Discriminator, load_generator
-from locogan.train import TrainConfig, make_data_source, crop_inputs, step_generator, d_loss, checkpoints, load_checkpoint
+from locogan.models import load_generator
+from locogan.train import (parse_config, resolve_config, make_data_source, make_discriminator, make_optimizers, crop_inputs,
+                           step_generator, d_loss, checkpoints, load_checkpoint)
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -29,17 +31,15 @@ def main(argv=None):
     if a.threads: torch.set_num_threads(a.threads)
     run = Path(a.run)
     if not checkpoints(run): raise SystemExit(f"{run}: no checkpoint in {run / 'checkpoints'}; give a training run folder")
-    raw = json.loads((run / 'config.json').read_text())
-    fields = TrainConfig.__dataclass_fields__
-    cfg = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items() if k in fields})
+    cfg = resolve_config(parse_config(['--out', str(run), '--resume'])[0])   # the run's config.json, as `locogan train --resume` reads it
     src = make_data_source(cfg)
     ck = load_checkpoint(checkpoints(run)[-1])
     G = load_generator(run).train()
     G.load_state_dict({k.removeprefix('module.'): v for k, v in ck['G'].items()})
     torch.manual_seed(a.seed)
-    D = Discriminator(cfg.d_widths, cfg.positions if cfg.d_positions else None, cfg.period)
-    opt = torch.optim.Adam(D.parameters(), a.lr or cfg.d_lr or cfg.lr, cfg.betas)
-    print(f"{run}: generator of step {ck['step']} frozen; a fresh discriminator {tuple(cfg.d_widths)} trains alone on {raw.get('data_name', cfg.dataset)}")
+    D = make_discriminator(cfg)
+    opt = make_optimizers(G, D, replace(cfg, d_lr=a.lr) if a.lr else cfg)[1]
+    print(f"{run}: generator of step {ck['step']} frozen; a fresh discriminator {tuple(cfg.d_widths)} trains alone on {src.name}")
     losses, right = [], []
     for step in range(1, a.steps + 1):
         real, latent, coords = crop_inputs(src.batch(1_000_000 + step, cfg.batch, cfg.seed), cfg, step_generator(a.seed, step))

@@ -21,10 +21,10 @@ from .models import *
 # %% auto #0
 __all__ = ['PATTERNS', 'PHOTOS', 'CHOICES', 'RESUMABLE_CHANGES', 'AUGMENTS', 'AUGMENT_STREAM', 'SECTIONS', 'METAVARS',
            'TrainConfig', 'data_defaults', 'resolve_config', 'fill_from_data', 'd_loss', 'g_loss', 'diff_augment',
-           'step_generator', 'crop_inputs', 'train_step', 'averaged_generator', 'standing_stats', 'rng_state',
-           'set_rng_state', 'fsync_dir', 'save_atomic', 'checkpoints', 'load_checkpoint', 'progress_latent',
-           'save_grid', 'pick_device', 'dist_env', 'sync_buffers', 'state_dicts_hash', 'state_hash', 'make_data_source',
-           'write_checkpoint', 'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
+           'step_generator', 'crop_inputs', 'train_step', 'make_discriminator', 'make_optimizers', 'averaged_generator',
+           'standing_stats', 'rng_state', 'set_rng_state', 'fsync_dir', 'save_atomic', 'checkpoints', 'load_checkpoint',
+           'progress_latent', 'save_grid', 'pick_device', 'dist_env', 'sync_buffers', 'state_dicts_hash', 'state_hash',
+           'make_data_source', 'write_checkpoint', 'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
 
 # %% ../nbs/03_train.ipynb #33b3784f
 @dataclass
@@ -265,6 +265,15 @@ def train_step(
     opt_g.step()
     return {'d_loss': loss_d.item(), 'g_loss': loss_g.item()}
 
+# %% ../nbs/03_train.ipynb #5d1a7c3e
+def make_discriminator(cfg:TrainConfig) -> Discriminator:
+    "The discriminator a resolved `cfg` trains: its widths, with the crop's position channels unless `d_positions` is off."
+    return Discriminator(cfg.d_widths, cfg.positions if cfg.d_positions else None, cfg.period)
+
+def make_optimizers(G:nn.Module, D:nn.Module, cfg:TrainConfig) -> tuple[torch.optim.Adam, torch.optim.Adam]:
+    "Adam for G at `lr` and for D at `d_lr` (default `lr`), both with the config's betas."
+    return torch.optim.Adam(G.parameters(), cfg.lr, cfg.betas), torch.optim.Adam(D.parameters(), cfg.d_lr or cfg.lr, cfg.betas)
+
 # %% ../nbs/03_train.ipynb #e1ba2cde
 def averaged_generator(G:nn.Module, decay:float) -> AveragedModel:
     "An exponential moving average of `G`'s parameters (`avg.module` is a Generator); `avg.update_parameters(G)` after each step."
@@ -469,11 +478,10 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     torch.manual_seed(cfg.seed)
     image_size = (cfg.image_size,) * 2 if cfg.resize == 'square' else None
     G = Generator(GeneratorConfig(cfg.n_master, cfg.n_local, cfg.positions, cfg.period, cfg.g_widths, gray=cfg.gray, image_size=image_size, upsample=cfg.upsample))
-    D = Discriminator(cfg.d_widths, cfg.positions if cfg.d_positions else None, cfg.period)
+    D = make_discriminator(cfg)
     fmt = torch.channels_last if cfg.channels_last else torch.contiguous_format
     G, D = G.to(device, memory_format=fmt), D.to(device, memory_format=fmt)
-    opt_g = torch.optim.Adam(G.parameters(), cfg.lr, cfg.betas)
-    opt_d = torch.optim.Adam(D.parameters(), cfg.d_lr or cfg.lr, cfg.betas)
+    opt_g, opt_d = make_optimizers(G, D, cfg)
     G_ema = averaged_generator(G, cfg.ema).eval() if cfg.ema else None   # the moving average that is sampled and exported
     start, elapsed = 0, 0.0
     if ckpt is not None:
