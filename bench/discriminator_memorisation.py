@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 import torch
-from locogan.models import load_generator
 from locogan.data import make_source, EMBEDDED
-from locogan.train import parse_config, resolve_config, make_discriminator, crop_inputs, step_generator, checkpoints, load_checkpoint
+from locogan.train import make_discriminator, crop_inputs, step_generator
+from discriminator_probe import load_run   # bench/: the run's config, newest checkpoint and live generator
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -29,8 +29,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     run = Path(a.run)
-    if not checkpoints(run): raise SystemExit(f"{run}: no checkpoint in {run / 'checkpoints'}; give a training run folder")
-    cfg = resolve_config(parse_config(['--out', str(run), '--resume'])[0])   # the run's config.json, as `locogan train --resume` reads it
+    cfg, ck, G = load_run(run)
     synthetic = cfg.dataset is not None and EMBEDDED.get(cfg.dataset, {}).get('kind') == 'synthetic'
     if a.held_out is None and not synthetic:
         raise SystemExit(f"{run} trained on {cfg.dataset or cfg.data or cfg.image}: give --held-out DIR, a folder of images it never saw "
@@ -38,9 +37,6 @@ def main(argv=None):
     kw = dict(crop=cfg.crop, image_size=cfg.image_size, resize=cfg.resize, n_images=a.images)
     train_src = (make_source(dataset=cfg.dataset, seed=cfg.seed, **kw) if cfg.dataset else make_source(data=cfg.data, **kw))
     held_src = make_source(data=a.held_out, **kw) if a.held_out else make_source(dataset=cfg.dataset, seed=cfg.seed + 1, **kw)
-    ck = load_checkpoint(checkpoints(run)[-1])
-    G = load_generator(run).train()
-    G.load_state_dict({k.removeprefix('module.'): v for k, v in ck['G'].items()})
     D = make_discriminator(cfg); D.load_state_dict({k.removeprefix('module.'): v for k, v in ck['D'].items()})
     print(f"{run}: discriminator and generator of step {ck['step']}; {a.batches} x {cfg.batch} crops {tuple(cfg.crop)} per set")
     print(f"  training: {train_src.name}\n  held-out: {held_src.name}")

@@ -20,6 +20,15 @@ from locogan.models import load_generator
 from locogan.train import (parse_config, resolve_config, make_data_source, make_discriminator, make_optimizers, crop_inputs,
                            step_generator, d_loss, checkpoints, load_checkpoint)
 
+def load_run(run:Path):
+    "The run's config (its config.json, as `locogan train --resume` reads it), newest checkpoint, and live generator in train mode (as in training)."
+    if not checkpoints(run): raise SystemExit(f"{run}: no checkpoint in {run / 'checkpoints'}; give a training run folder")
+    cfg = resolve_config(parse_config(['--out', str(run), '--resume'])[0])
+    ck = load_checkpoint(checkpoints(run)[-1])
+    G = load_generator(run).train()
+    G.load_state_dict({k.removeprefix('module.'): v for k, v in ck['G'].items()})
+    return cfg, ck, G
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('run', help='a training run folder (config.json, checkpoints/)')
@@ -30,12 +39,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.threads: torch.set_num_threads(a.threads)
     run = Path(a.run)
-    if not checkpoints(run): raise SystemExit(f"{run}: no checkpoint in {run / 'checkpoints'}; give a training run folder")
-    cfg = resolve_config(parse_config(['--out', str(run), '--resume'])[0])   # the run's config.json, as `locogan train --resume` reads it
+    cfg, ck, G = load_run(run)
     src = make_data_source(cfg)
-    ck = load_checkpoint(checkpoints(run)[-1])
-    G = load_generator(run).train()
-    G.load_state_dict({k.removeprefix('module.'): v for k, v in ck['G'].items()})
     torch.manual_seed(a.seed)
     D = make_discriminator(cfg)
     opt = make_optimizers(G, D, replace(cfg, d_lr=a.lr) if a.lr else cfg)[1]
