@@ -30,6 +30,8 @@ def main(argv=None):
     if a.threads: torch.set_num_threads(a.threads)
     run = Path(a.run)
     cfg, ck, G = load_run(run)
+    if cfg.image is not None:
+        raise SystemExit(f"{run} trained on one image, {cfg.image}: there are no other images of it to hold out; this diagnostic needs a data set")
     synthetic = cfg.dataset is not None and EMBEDDED.get(cfg.dataset, {}).get('kind') == 'synthetic'
     if a.held_out is None and not synthetic:
         raise SystemExit(f"{run} trained on {cfg.dataset or cfg.data or cfg.image}: give --held-out DIR, a folder of images it never saw "
