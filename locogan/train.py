@@ -20,11 +20,12 @@ from .models import *
 
 # %% auto #0
 __all__ = ['PATTERNS', 'PHOTOS', 'CHOICES', 'RESUMABLE_CHANGES', 'AUGMENTS', 'AUGMENT_STREAM', 'SECTIONS', 'METAVARS',
-           'TrainConfig', 'data_defaults', 'resolve_config', 'fill_from_data', 'd_loss', 'g_loss', 'diff_augment',
-           'step_generator', 'crop_inputs', 'train_step', 'make_discriminator', 'make_optimizers', 'averaged_generator',
-           'standing_stats', 'rng_state', 'set_rng_state', 'fsync_dir', 'save_atomic', 'checkpoints', 'load_checkpoint',
-           'progress_latent', 'save_grid', 'pick_device', 'dist_env', 'sync_buffers', 'state_dicts_hash', 'state_hash',
-           'make_data_source', 'write_checkpoint', 'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
+           'TrainConfig', 'data_defaults', 'resolve_config', 'fill_from_data', 'd_loss', 'r1_penalty', 'g_loss',
+           'diff_augment', 'step_generator', 'crop_inputs', 'train_step', 'make_discriminator', 'make_optimizers',
+           'averaged_generator', 'standing_stats', 'rng_state', 'set_rng_state', 'fsync_dir', 'save_atomic',
+           'checkpoints', 'load_checkpoint', 'progress_latent', 'save_grid', 'pick_device', 'dist_env', 'sync_buffers',
+           'state_dicts_hash', 'state_hash', 'make_data_source', 'write_checkpoint', 'train', 'field_comments',
+           'make_parser', 'parse_config', 'cli']
 
 # %% ../nbs/03_train.ipynb #33b3784f
 @dataclass
@@ -56,6 +57,7 @@ class TrainConfig:
     betas:tuple[float,float] = (0.5, 0.999) # Adam betas (paper: 0.5 0.999)
     d_steps:int = 1                     # discriminator steps per generator step, each on its own real batch
     augment:str = 'none'                # DiffAugment of every crop D sees, real and generated: 'none' or policies joined by commas: color, translation, cutout
+    r1:float = 0.0                      # R1 penalty weight gamma on real crops (Mescheder et al. 2018): D's loss gains gamma/2 E|grad D(x)|^2 (0: off; e.g. 1)
     ema:float = 0.0                     # decay of a moving average of G's weights, which is then what is sampled and exported (0: off; e.g. 0.99)
     steps:int = 10000                   # generator steps in total (a resumed run continues up to this)
     seed:int = 0                        # seed of the weights, the data order, the latents and the sample latent
@@ -106,6 +108,7 @@ def resolve_config(cfg:TrainConfig) -> TrainConfig:
     if cfg.d_lr is not None and not (cfg.d_lr > 0 and math.isfinite(cfg.d_lr)): raise ValueError(f"d_lr must be a positive number (or unset: lr), got {cfg.d_lr}")
     bad = [a for a in cfg.augment.split(',') if a not in AUGMENTS] if cfg.augment != 'none' else []
     if bad: raise ValueError(f"augment {cfg.augment!r}: unknown policy {', '.join(map(repr, bad))}; valid: 'none' or any of {', '.join(AUGMENTS)} joined by commas")
+    if not (cfg.r1 >= 0 and math.isfinite(cfg.r1)): raise ValueError(f"r1 must be a number >= 0 (0: off, e.g. 1), got {cfg.r1}")
     if not 0 <= cfg.ema < 1: raise ValueError(f"ema must be in [0, 1) (0: off, e.g. 0.99), got {cfg.ema}")
     geometry = Geometry(len(cfg.g_widths or preset_widths(cfg.preset)['g_widths']))   # crops are whole latent cells of this G
     for k in ('crop', 'sample_size'):
@@ -148,6 +151,14 @@ def d_loss(
     "Discriminator loss: BCE of real crops against 1 plus BCE of generated crops against 0."
     return F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
            F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+
+def r1_penalty(
+    real_logits:Tensor, # [B, 1, h', w'] discriminator logits of the real crops, computed from `inputs`
+    inputs:Tensor,      # [N, C, h, w] (N >= B) what the discriminator saw, its first B rows the real crops; requires grad
+) -> Tensor:            # scalar
+    "R1: the mean over real crops of |d(mean logit of the crop) / d(crop pixels)|^2; differentiable (for D's update)."
+    grad, = torch.autograd.grad(real_logits.flatten(1).mean(1).sum(), inputs, create_graph=True)
+    return grad[:len(real_logits)].float().square().flatten(1).sum(1).mean()
 
 def g_loss(
     fake_logits:Tensor, # [B, 1, h', w'] discriminator logits of generated crops
@@ -234,7 +245,7 @@ def train_step(
     cfg:TrainConfig,                       # a resolved config
     step:int,                              # number of this step (1, 2, ...): seeds its latents
     rank:int=0,                            # process rank: seeds its latents
-) -> dict:                                 # {'d_loss': float, 'g_loss': float}
+) -> dict:                                 # {'d_loss': float, 'g_loss': float}, and 'r1': float with cfg.r1
     "One full training step: `cfg.d_steps` discriminator updates and one generator update."
     batches = list(batch) if isinstance(batch, (list, tuple)) else [batch] * cfg.d_steps
     dev = next(G.parameters()).device
@@ -247,12 +258,17 @@ def train_step(
         with amp(), torch.set_grad_enabled(last):      # the last update keeps G's graph for the G update
             fake = G(latent)                           # [B, 3, h, w] in [-1, 1]
         both = diff_augment(torch.cat([real, fake.detach()]), cfg.augment, step_generator(cfg.seed, step, rank, AUGMENT_STREAM + j))
+        if cfg.r1: both.requires_grad_(True)           # R1 differentiates the real verdicts by their pixels
         with amp():
             logits = D(both, torch.cat([coords, coords])).float()  # [2B, 1, h', w']
         real_logits, fake_logits = logits.chunk(2)
         loss_d = d_loss(real_logits, fake_logits)
+        if cfg.r1:
+            penalty = r1_penalty(real_logits, both)
+            loss_d_total = loss_d + cfg.r1 / 2 * penalty
+        else: loss_d_total = loss_d
         opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
+        loss_d_total.backward()
         opt_d.step()
         _test_hook('step', step)                       # a test may kill the process here, in the middle of a step
     with (D.no_sync() if hasattr(D, 'no_sync') else contextlib.nullcontext()):
@@ -263,7 +279,7 @@ def train_step(
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
     opt_g.step()
-    return {'d_loss': loss_d.item(), 'g_loss': loss_g.item()}
+    return {'d_loss': loss_d.item(), 'g_loss': loss_g.item(), **({'r1': penalty.item()} if cfg.r1 else {})}
 
 # %% ../nbs/03_train.ipynb #5d1a7c3e
 def make_discriminator(cfg:TrainConfig) -> Discriminator:
@@ -571,7 +587,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
 # %% ../nbs/03_train.ipynb #eb598494
 SECTIONS = {'data': 'out data image dataset image_size resize crop on_error',
             'model': 'preset g_widths d_widths n_master n_local positions period gray upsample d_positions',
-            'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr d_lr betas d_steps augment ema steps seed',
+            'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr d_lr betas d_steps augment r1 ema steps seed',
             'hardware': 'device amp channels_last workers',
             'run folder': 'sample_every sample_size ckpt_every keep'}
 
@@ -583,7 +599,7 @@ def field_comments(cls) -> dict:
     return {m.group(1): m.group(2).strip() for m in re.finditer(r'^\s+(\w+)\s*:[^#\n]*#(.*)$', src, re.M)}
 
 METAVARS = dict(out='RUN', data='DIR', image='FILE', dataset='NAME', image_size='PX', crop=('H', 'W'), sample_size=('H', 'W'),
-                g_widths=('W', 'W'), d_widths=('W', 'W'), period=('P', 'P'), betas=('B1', 'B2'), ema='DECAY', augment='POLICY')
+                g_widths=('W', 'W'), d_widths=('W', 'W'), period=('P', 'P'), betas=('B1', 'B2'), ema='DECAY', augment='POLICY', r1='GAMMA')
 
 def _arg_type(hint) -> tuple:
     "(type, nargs) for an annotation such as `int|None` or `tuple[int, int]|None`."
