@@ -207,7 +207,9 @@ def sample_grid(name:str, path=None, seed:int=0) -> Path:
         ims = torch.cat([real.expand(1, 3, -1, -1), generate_pattern(G, 3, H, W, seed=seed)])
     elif cfg.resize == 'square' or cfg.dataset in ('synthrooms',):
         H, W = cfg.sample_size
-        real = torch.stack([src.image(i)[:, :H, :W] for i in range(4) if src.image(i).shape[-2] >= H and src.image(i).shape[-1] >= W][:4])
+        fits = [i for i, (h, w) in enumerate(src.sizes) if h >= H and w >= W]  # real images at least the sample's size
+        if not fits: raise ValueError(f"{name}: no real image is at least {H} x {W}, the sample size; sizes run {min(src.sizes)} to {max(src.sizes)}")
+        real = torch.stack([src.image(i)[:, :H, :W] for i in ([i for i in fits if i < 4] or fits[:3])])  # the first four's that fit, else the first three that do
         ims = torch.cat([real, generate(G, 12, H, W, seed=seed)])
     else:
         H, W = cfg.sample_size
