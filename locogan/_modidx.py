@@ -292,6 +292,7 @@ d = { 'settings': { 'branch': 'main',
                              'locogan.zoo.recipe_config': ('zoo.html#recipe_config', 'locogan/zoo.py'),
                              'locogan.zoo.recipe_threads': ('zoo.html#recipe_threads', 'locogan/zoo.py'),
                              'locogan.zoo.recipes_dir': ('zoo.html#recipes_dir', 'locogan/zoo.py'),
+                             'locogan.zoo.record_quality': ('zoo.html#record_quality', 'locogan/zoo.py'),
                              'locogan.zoo.sample_grid': ('zoo.html#sample_grid', 'locogan/zoo.py'),
                              'locogan.zoo.ship': ('zoo.html#ship', 'locogan/zoo.py'),
                              'locogan.zoo.train_recipe': ('zoo.html#train_recipe', 'locogan/zoo.py')}}}

@@ -19,8 +19,8 @@ from .figures import repo_root
 
 # %% auto #0
 __all__ = ['ZOO', 'PREFIX', 'recipes_dir', 'load_recipe', 'recipe_config', 'checkpoint_digest', 'digest_env', 'prefix_digest',
-           'checkpoints_root', 'recipe_threads', 'train_recipe', 'ship', 'measure_quality', 'load_card',
-           'quality_table', 'sample_grid', 'cli']
+           'checkpoints_root', 'recipe_threads', 'train_recipe', 'ship', 'record_quality', 'measure_quality',
+           'load_card', 'quality_table', 'sample_grid', 'cli']
 
 # %% ../nbs/10_zoo.ipynb #50c1701e
 ZOO = ('brick', 'grass', 'gravel', 'coffee', 'synthfaces', 'synthrooms')  # the shipped models, in `make checkpoints` order
@@ -103,6 +103,8 @@ def ship(name:str, run=None, dest=None, quality:dict=None) -> Path:
     "Copy a run's generator into `locogan/checkpoints/name/` with its card.json. Returns the folder."
     run = Path(run or Path('runs') / name)
     dest = Path(dest or checkpoints_root() / name)
+    if not (run / 'config.json').exists():
+        raise FileNotFoundError(f"no training run of {name!r} in {run} (no config.json): `locogan zoo train {name}` trains one; `locogan zoo quality {name}` re-measures the shipped model without it")
     cfg = json.loads((run / 'config.json').read_text())
     stats = [json.loads(l) for l in (run / 'stats.jsonl').read_text().splitlines() if l.strip()]
     if dest.is_symlink(): dest.unlink()
@@ -115,6 +117,15 @@ def ship(name:str, run=None, dest=None, quality:dict=None) -> Path:
                 quality=quality if quality is not None else old.get('quality'))
     (dest / 'card.json').write_text(json.dumps(card, indent=1))
     return dest
+
+def record_quality(name:str, quality:dict, dest=None) -> Path:
+    "Write measured `quality` into the card of shipped model `name` (in `dest`, default `locogan/checkpoints/name/`), leaving the rest of the card as it is. Returns the card's path."
+    p = Path(dest or checkpoints_root() / name) / 'card.json'
+    if not p.exists(): raise FileNotFoundError(f"{p} does not exist: ship {name!r} first (`locogan zoo train {name}` or `locogan zoo ship {name}`)")
+    card = json.loads(p.read_text()); card['quality'] = quality
+    p.write_text(json.dumps(card, indent=1))
+    return p
+
 
 # %% ../nbs/10_zoo.ipynb #c70d77e8
 def _crop_sets(src, n:int, seed:int, batch:int=50):
@@ -233,7 +244,7 @@ def cli(argv=None) -> int:
         if a.command in ('train', 'quality'):
             torch.set_num_threads(max(a.threads or 1, torch.get_num_threads()))
             q = measure_quality(load_generator(resolve_checkpoint(name)), recipe_config(name), n=a.n)
-            ship(name, quality=q)
+            record_quality(name, q)                           # the shipped card: `quality` needs no training run
         if a.command in ('train', 'ship', 'grid'): print('wrote', sample_grid(name))
         print(f'{name}: {a.command} done in {time.time() - t0:.0f} s')
     return 0
