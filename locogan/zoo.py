@@ -99,8 +99,8 @@ def train_recipe(name:str, runs='runs', threads:int=None) -> Path:
         train(full, resume=True)
     return out
 
-def ship(name:str, run=None, dest=None, quality:dict=None) -> Path:
-    "Copy a run's generator into `locogan/checkpoints/name/` with its card.json. Returns the folder."
+def ship(name:str, run=None, dest=None) -> Path:
+    "Copy a run's generator into `locogan/checkpoints/name/` with its card.json (keeping the card's measured quality; `record_quality` writes a new one). Returns the folder."
     run = Path(run or Path('runs') / name)
     dest = Path(dest or checkpoints_root() / name)
     if not (run / 'config.json').exists():
@@ -114,7 +114,7 @@ def ship(name:str, run=None, dest=None, quality:dict=None) -> Path:
     card = dict(name=name, data=cfg['data_name'], recipe=load_recipe(name), steps=stats[-1]['step'],
                 train_time_s=round(stats[-1]['time']), threads=int((run / 'threads.txt').read_text()) if (run / 'threads.txt').exists() else 1,
                 prefix_steps=PREFIX, prefix_digest=checkpoint_digest(run / f'prefix-{PREFIX}.pt'), prefix_env=digest_env(),
-                quality=quality if quality is not None else old.get('quality'))
+                quality=old.get('quality'))
     (dest / 'card.json').write_text(json.dumps(card, indent=1))
     return dest
 
