@@ -100,7 +100,7 @@ def train_recipe(name:str, runs='runs', threads:int=None) -> Path:
     return out
 
 def ship(name:str, run=None, dest=None) -> Path:
-    "Copy a run's generator into `locogan/checkpoints/name/` with its card.json (keeping the card's measured quality; `record_quality` writes a new one). Returns the folder."
+    "Copy a run's generator into `locogan/checkpoints/name/` with its card.json. The card keeps its measured quality only if the weights are the ones it measured (`record_quality` writes a new one). Returns the folder."
     run = Path(run or Path('runs') / name)
     dest = Path(dest or checkpoints_root() / name)
     if not (run / 'config.json').exists():
@@ -109,12 +109,13 @@ def ship(name:str, run=None, dest=None) -> Path:
     stats = [json.loads(l) for l in (run / 'stats.jsonl').read_text().splitlines() if l.strip()]
     if dest.is_symlink(): dest.unlink()
     dest.mkdir(parents=True, exist_ok=True)
-    for f in ('generator.safetensors', 'generator.json'): shutil.copy(run / f, dest / f)
     old = json.loads((dest / 'card.json').read_text()) if (dest / 'card.json').exists() else {}
+    same = (dest / 'generator.safetensors').exists() and (dest / 'generator.safetensors').read_bytes() == (run / 'generator.safetensors').read_bytes()
+    for f in ('generator.safetensors', 'generator.json'): shutil.copy(run / f, dest / f)
     card = dict(name=name, data=cfg['data_name'], recipe=load_recipe(name), steps=stats[-1]['step'],
                 train_time_s=round(stats[-1]['time']), threads=int((run / 'threads.txt').read_text()) if (run / 'threads.txt').exists() else 1,
                 prefix_steps=PREFIX, prefix_digest=checkpoint_digest(run / f'prefix-{PREFIX}.pt'), prefix_env=digest_env(),
-                quality=old.get('quality'))
+                quality=old.get('quality') if same else None)   # a measurement of other weights would be a lie
     (dest / 'card.json').write_text(json.dumps(card, indent=1))
     return dest
 
