@@ -18,6 +18,7 @@ COMMANDS = {  # name: (module, one-line help)
     'eval':     ('locogan.metrics', 'FID, KID, SIFID, SWD and the paper-claim metrics of a generator, as JSON'),
     'datasets': ('locogan.data',    'list the embedded data sets with their size, licence and source'),
     'zoo':      ('locogan.zoo',     'train, ship and measure the shipped models from their recipes (make checkpoints)'),
+    'pack':     ('locogan.pack',    'decode, resize and pack an image folder or LSUN LMDB once into memory-mapped shards for fast training'),
 }
 
 def usage() -> str:

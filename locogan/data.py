@@ -6,7 +6,7 @@ Docs: https://locogan.github.io/locogan/data.html.md"""
 
 # %% ../nbs/02_data.ipynb #bca59ffb
 from __future__ import annotations
-import argparse, hashlib, json, math, os, tempfile, warnings
+import argparse, hashlib, io, json, math, os, tempfile, time, warnings
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from functools import partial
@@ -18,13 +18,14 @@ from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from .latent import check_size, pixel_coords, latent_coords, latent_size
 
 # %% auto #0
-__all__ = ['IMAGE_EXTENSIONS', 'RESIZE_MODES', 'SKIMAGE', 'SKIN', 'HAIR_COLOURS', 'HAIR_STYLES', 'EYE_COLOURS', 'BACKGROUNDS',
-           'SHIRTS', 'GLASSES_BOX', 'SMILE_BOX', 'EYES', 'MOUTH', 'WALLS', 'FLOORS', 'SKIES', 'BLANKETS', 'ROOM_HEIGHT',
-           'ROOM_WIDTHS', 'SYNTH_VERSION', 'EMBEDDED', 'CropBatch', 'stable_seed', 'generator', 'DataError',
-           'MissingPathError', 'conversion', 'to_rgb', 'resized_size', 'resize_image', 'check_file', 'read_image',
-           'CropSource', 'find_images', 'scan_files', 'folder_source', 'image_source', 'default_crop', 'skimage_image',
-           'face_attributes', 'draw_face', 'synthfaces', 'room_attributes', 'draw_room', 'synthrooms', 'cache_dir',
-           'embedded_arrays', 'embedded_source', 'make_source', 'datasets_table', 'cli']
+__all__ = ['IMAGE_EXTENSIONS', 'RESIZE_MODES', 'PACK_HINT_IMAGES', 'PACK_HINT_SECONDS', 'SKIMAGE', 'SKIN', 'HAIR_COLOURS',
+           'HAIR_STYLES', 'EYE_COLOURS', 'BACKGROUNDS', 'SHIRTS', 'GLASSES_BOX', 'SMILE_BOX', 'EYES', 'MOUTH', 'WALLS',
+           'FLOORS', 'SKIES', 'BLANKETS', 'ROOM_HEIGHT', 'ROOM_WIDTHS', 'SYNTH_VERSION', 'EMBEDDED', 'CropBatch',
+           'stable_seed', 'generator', 'DataError', 'MissingPathError', 'conversion', 'to_rgb', 'resized_size',
+           'resize_image', 'check_file', 'read_image', 'CropSource', 'find_images', 'scan_files', 'folder_source',
+           'image_source', 'default_crop', 'skimage_image', 'face_attributes', 'draw_face', 'synthfaces',
+           'room_attributes', 'draw_room', 'synthrooms', 'cache_dir', 'embedded_arrays', 'embedded_source',
+           'make_source', 'datasets_table', 'cli']
 
 # %% ../nbs/02_data.ipynb #30c36e18
 @dataclass
@@ -123,27 +124,33 @@ def _crop_problem(path, hw, crop, what):
     return DataError(f"{path}: {what} {hw[0]}x{hw[1]} pixels, smaller than the {crop[0]}x{crop[1]} crop; "
                      f"valid: images of at least {crop[0]}x{crop[1]} pixels (or a smaller crop)", path, 'smaller than the crop')
 
+def _encoded(path, name) -> tuple:
+    "(what Image.open reads, the name said in messages, 'file' or 'value'): `path` is a file, or encoded bytes called `name`."
+    if isinstance(path, (bytes, bytearray, memoryview)): return (lambda: io.BytesIO(path)), name or '<bytes>', 'value'
+    path = Path(path); return (lambda: path), path, 'file'
+
 def check_file(
-    path,                   # an image file
+    path,                   # an image file, or encoded image bytes (an LMDB value) called `name`
     crop:tuple,             # (h, w) crop size in pixels
     image_size:int|None=None, resize:str='square',  # how it will be resized
+    name=None,              # what messages call encoded bytes (e.g. 'DB[key]'); a file is called by its path
 ) -> tuple[tuple[int, int], str|None]: # ((H, W) after resizing, conversion to RGB or None)
     "Cheap check of one image file (header and structure, no full decode); raise `DataError` naming it and the problem."
-    path = Path(path)
-    if not path.exists(): raise MissingPathError(f"{path}: no such file", path, 'missing')
-    if path.stat().st_size == 0:
-        raise DataError(f"{path}: empty file (0 bytes); valid: an image file ({_valid()})", path, 'empty')
-    try: im = Image.open(path)
+    fp, path, what = _encoded(path, name)
+    if what == 'file' and not path.exists(): raise MissingPathError(f"{path}: no such file", path, 'missing')
+    if (path.stat().st_size if what == 'file' else len(fp().getbuffer())) == 0:
+        raise DataError(f"{path}: empty {what} (0 bytes); valid: an image file ({_valid()})", path, 'empty')
+    try: im = Image.open(fp())
     except UnidentifiedImageError:
         raise DataError(f"{path}: not an image PIL can read (cannot identify the image format); valid: {_valid()}", path, 'not an image') from None
-    except OSError as e: raise DataError(f"{path}: corrupt or truncated file, cannot be opened ({e}); valid: a complete image file", path, 'corrupt') from None
+    except OSError as e: raise DataError(f"{path}: corrupt or truncated {what}, cannot be opened ({e}); valid: a complete image file", path, 'corrupt') from None
     try:
         with im: im.verify()  # structure and checksums, without decoding the pixels
-        with Image.open(path) as im:
+        with Image.open(fp()) as im:
             conv = conversion(im)
             w, h = im.size if _orientation(im) < 5 else im.size[::-1]  # EXIF orientations 5-8 turn by 90 degrees
     except Exception as e:
-        raise DataError(f"{path}: corrupt or truncated {im.format} file ({e}); valid: a complete image file", path, 'corrupt') from None
+        raise DataError(f"{path}: corrupt or truncated {im.format} {what} ({e}); valid: a complete image file", path, 'corrupt') from None
     if h < crop[0] or w < crop[1]: raise _crop_problem(path, (h, w), crop, 'image is')
     H, W = resized_size(h, w, image_size, resize)
     if H < crop[0] or W < crop[1]:
@@ -152,11 +159,12 @@ def check_file(
 
 def read_image(
     path, image_size:int|None=None, resize:str='square',
+    name=None,              # what messages call it when `path` is encoded bytes (an LMDB value)
 ) -> Tensor:                # [3, H, W] uint8
-    "Decode, orient (EXIF), convert to RGB and resize one image file; raise `DataError` naming it on failure."
-    path = Path(path)
+    "Decode, orient (EXIF), convert to RGB and resize one image file (or encoded bytes); raise `DataError` naming it on failure."
+    fp, path, what = _encoded(path, name)
     try:
-        with Image.open(path) as im:
+        with Image.open(fp()) as im:
             o = _orientation(im)
             w, h = im.size if o < 5 else im.size[::-1]  # full size, oriented
             if image_size is not None and resize != 'none': im.draft(im.mode, (image_size, image_size))  # JPEG: decode smaller
@@ -236,6 +244,14 @@ class CropSource:
                 warnings.warn(f"{self.name}: skipped {e} (on_error='skip'); {len(self.bad)} of {len(self)} images skipped so far")
         raise DataError(f"{self.name}: none of the {len(self)} images can be read (e.g. {next(iter(self.bad.values()))})", None, 'empty')
 
+    @staticmethod
+    def _batch_args(step, batch_size, seed, rank, world) -> tuple:
+        "The arguments of `batch`, checked, as Python ints (numpy ints hash alike)."
+        for nm, v, lo in (('step', step, 0), ('batch_size', batch_size, 1), ('world', world, 1)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo: raise ValueError(f"{nm} must be an integer >= {lo}, got {v!r}")
+        if not 0 <= rank < world: raise ValueError(f"rank must be in 0..{world - 1} (world={world}), got {rank!r}")
+        return tuple(int(v) for v in (step, batch_size, seed, rank, world))
+
     def batch(self,
         step:int,                 # training step: the batch is a pure function of (seed, step, rank, world)
         batch_size:int,           # crops per rank
@@ -243,10 +259,7 @@ class CropSource:
         rank:int=0, world:int=1,  # this process and the number of processes: ranks get disjoint samples
     ) -> CropBatch:
         "The crops of `step` for `rank`: deterministic in the arguments, so resuming at `step` needs no saved state."
-        for nm, v, lo in (('step', step, 0), ('batch_size', batch_size, 1), ('world', world, 1)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo: raise ValueError(f"{nm} must be an integer >= {lo}, got {v!r}")
-        if not 0 <= rank < world: raise ValueError(f"rank must be in 0..{world - 1} (world={world}), got {rank!r}")
-        step, batch_size, seed, rank, world = (int(v) for v in (step, batch_size, seed, rank, world))  # numpy ints hash alike
+        step, batch_size, seed, rank, world = self._batch_args(step, batch_size, seed, rank, world)
         h, w = self.crop
         u = torch.rand(batch_size, 2, generator=generator('crops', seed, step, rank, world), dtype=torch.float64)
         k0 = (step * world + rank) * batch_size
@@ -293,6 +306,8 @@ def scan_files(
         warnings.warn(f"{what}: converted to 8-bit RGB: " + ', '.join(f"{n} {_CONV.get(k, k)}" for k, n in conv.items()))
     return good, sizes, conv
 
+PACK_HINT_IMAGES, PACK_HINT_SECONDS = 1000, 2.0  # a folder with more images, or a longer scan, suggests `locogan pack`
+
 _CONV = {'gray': 'gray', 'alpha': 'with alpha (composited over white)', 'palette': 'palette', '16-bit': '16-bit'}
 
 def folder_source(
@@ -305,7 +320,16 @@ def folder_source(
         eg = f"; it holds {len(other)} other files (e.g. {other[0].name})" if other else " (it is empty)"
         raise DataError(f"{folder}: no image files found{eg}; valid extensions: {_valid()}", folder, 'empty')
     paths = paths[:n_images] if n_images else paths
-    good, sizes, _ = scan_files(paths, crop, image_size, resize, on_error, str(folder))
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as said:  # said after the hint, which comes first
+        warnings.simplefilter('always')
+        good, sizes, _ = scan_files(paths, crop, image_size, resize, on_error, str(folder))
+    took = time.perf_counter() - t0
+    if len(paths) > PACK_HINT_IMAGES or took > PACK_HINT_SECONDS:
+        warnings.warn(f"{folder}: checking its {len(paths)} image files took {took:.1f} s, and every epoch decodes and resizes each "
+                      f"image again; `locogan pack {folder} --out PACK --image-size {image_size} --resize {resize}` does it once, "
+                      f"then train with --data PACK for fast start-up and reading", stacklevel=3)
+    for w in said: warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if not good: raise DataError(f"{folder}: none of its {len(paths)} image files is usable (all skipped)", folder, 'empty')
     name = (f"folder {folder}: {len(good)} images, " + (f"resize {resize!r} to {image_size}" if resize != 'none' and image_size else 'native size'))
     return CropSource(good, crop, name, sizes, read=partial(read_image, image_size=image_size, resize=resize), on_error=on_error,
@@ -621,7 +645,7 @@ def embedded_source(
                       attributes=attrs)
 
 def make_source(
-    data=None,                # a folder of images (searched recursively)
+    data=None,                # a folder of images (searched recursively), a pack (`locogan pack`) or an LSUN LMDB folder
     image=None,               # one image file: endless crops of one pattern (paper 4.2)
     dataset:str=None,         # an embedded data set: brick, grass, gravel, coffee, chelsea, astronaut, synthfaces, synthrooms
     crop=None,                # (h, w) in pixels, multiples of 16; None: 64x192 for one image/texture if it fits, else 64x64
@@ -640,6 +664,13 @@ def make_source(
     crop = crop and _check_crop(crop)
     if dataset is not None: return embedded_source(dataset, crop, image_size, resize, n_images, seed, cache)
     if image is not None: return image_source(image, crop, image_size, resize or 'short')
+    from locogan import pack  # lazily: locogan.pack imports this module
+    if pack.is_pack(data): return pack.pack_source(data, crop or (64, 64), image_size, resize, on_error, n_images)
+    pack.check_not_partial(data)
+    if pack.is_lmdb(data):
+        warnings.warn(f"{data}: an LMDB database, read and decoded lazily at every epoch (slow); `locogan pack {data} --out PACK` "
+                      "decodes it once, then train with --data PACK", stacklevel=2)
+        return pack.lmdb_source(data, crop or (64, 64), image_size or 128, resize or 'square', on_error, n_images)
     return folder_source(data, crop or (64, 64), image_size or 128, resize or 'square', on_error, n_images)
 
 # %% ../nbs/02_data.ipynb #acfa4825

@@ -6,8 +6,7 @@ Docs: https://locogan.github.io/locogan/train.html.md"""
 
 # %% ../nbs/03_train.ipynb #a923e2be
 from __future__ import annotations
-import argparse, contextlib, gc, io, json, math, os, random, sys, time, traceback, typing
-from concurrent.futures import ThreadPoolExecutor
+import argparse, contextlib, copy, gc, io, json, math, os, random, sys, time, traceback, typing
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import numpy as np
@@ -19,20 +18,20 @@ from .latent import *
 from .models import *
 
 # %% auto #0
-__all__ = ['PATTERNS', 'PHOTOS', 'CHOICES', 'RESUMABLE_CHANGES', 'AUGMENTS', 'AUGMENT_STREAM', 'SECTIONS', 'METAVARS',
-           'TrainConfig', 'data_defaults', 'resolve_config', 'fill_from_data', 'd_loss', 'r1_penalty', 'g_loss',
-           'diff_augment', 'step_generator', 'crop_inputs', 'train_step', 'make_discriminator', 'make_optimizers',
-           'averaged_generator', 'standing_stats', 'rng_state', 'set_rng_state', 'fsync_dir', 'save_atomic',
-           'checkpoints', 'load_checkpoint', 'progress_latent', 'save_grid', 'pick_device', 'dist_env', 'sync_buffers',
-           'state_dicts_hash', 'state_hash', 'make_data_source', 'write_checkpoint', 'train', 'field_comments',
-           'make_parser', 'parse_config', 'cli']
+__all__ = ['PATTERNS', 'PHOTOS', 'CHOICES', 'RESUMABLE_CHANGES', 'AUGMENTS', 'AUGMENT_STREAM', 'PREFETCH', 'SECTIONS', 'METAVARS',
+           'TrainConfig', 'pack_manifest', 'data_defaults', 'resolve_config', 'fill_from_data', 'd_loss', 'r1_penalty',
+           'g_loss', 'diff_augment', 'step_generator', 'crop_inputs', 'train_step', 'make_discriminator',
+           'make_optimizers', 'averaged_generator', 'standing_stats', 'rng_state', 'set_rng_state', 'fsync_dir',
+           'save_atomic', 'checkpoints', 'load_checkpoint', 'progress_latent', 'save_grid', 'pick_device', 'dist_env',
+           'sync_buffers', 'state_dicts_hash', 'state_hash', 'StepBatches', 'real_batch_loader', 'default_workers',
+           'make_data_source', 'write_checkpoint', 'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
 
 # %% ../nbs/03_train.ipynb #33b3784f
 @dataclass
 class TrainConfig:
     # data
     out:str|None = None                 # run folder: config.json, stats.jsonl, samples/, checkpoints/, generator.safetensors
-    data:str|None = None                # image folder (searched recursively) to train on
+    data:str|None = None                # image folder (searched recursively) to train on, or a pack of one (`locogan pack`: its image size and resize are the run's)
     image:str|None = None               # one pattern image to train on: endless random crops (paper 4.2)
     dataset:str|None = None             # embedded data set: brick, grass, gravel, coffee, chelsea, astronaut, synthfaces, synthrooms
     image_size:int|None = None          # images are resized to this many pixels (side, or shorter edge); default 128, patterns their own size
@@ -65,11 +64,12 @@ class TrainConfig:
     device:str = 'auto'                 # 'cpu', 'cuda', 'mps' or 'auto' (cuda, else mps, else cpu)
     amp:str = 'none'                    # mixed precision: 'none' or 'bf16' (autocast; CUDA, or CPUs with bf16 units)
     channels_last:bool = False          # channels-last memory format for the networks (faster convolutions on GPUs)
-    workers:int = 0                     # threads that prepare the next batches while the current one trains
+    workers:int|None = None             # worker processes that cut the next steps' crops while this one trains (the run is the same for any number); default 0 on CPUs (the step itself uses every core), on CUDA up to 8 (a core each)
     # run folder
     sample_every:int = 500              # write a sample grid every this many steps, and at the end
     sample_size:tuple[int,int]|None = None # H W of the sample images, larger than the crop; default the image size, patterns 128 384
     ckpt_every:int = 500                # write a checkpoint (and generator.safetensors) every this many steps, and at the end
+    ckpt_minutes:float|None = None      # also write one when this many minutes have passed since the last, so a preemption loses at most that (rank 0's clock decides for all ranks); default: off
     keep:int = 3                        # checkpoints kept: the newest this many
 
 # %% ../nbs/03_train.ipynb #4a411068
@@ -78,7 +78,12 @@ PHOTOS = ('coffee', 'chelsea', 'astronaut')   # embedded single photos, trained 
 CHOICES = dict(preset=tuple(PRESETS), positions=tuple(POSITION_KINDS), resize=('square', 'short', 'none'),
                on_error=('error', 'skip'), device=('auto', 'cpu', 'cuda', 'mps'), amp=('none', 'bf16'), upsample=UPSAMPLE)
 # fields that may change when a run is resumed; any other difference is an error
-RESUMABLE_CHANGES = ('out', 'steps', 'device', 'workers', 'sample_every', 'ckpt_every', 'keep', 'on_error', 'amp', 'channels_last')
+RESUMABLE_CHANGES = ('out', 'steps', 'device', 'workers', 'sample_every', 'ckpt_every', 'ckpt_minutes', 'keep', 'on_error', 'amp', 'channels_last')
+
+def pack_manifest(data) -> dict|None:
+    "The manifest of the pack `data` names (`locogan pack`: image_size, resize, images, source), or None for a plain folder."
+    from locogan.pack import is_pack, read_manifest       # lazily: locogan.pack imports locogan.data
+    return read_manifest(data) if is_pack(data) else None
 
 def data_defaults(cfg:TrainConfig) -> dict:
     "Defaults of the `None` fields for the data `cfg` names."
@@ -89,7 +94,9 @@ def data_defaults(cfg:TrainConfig) -> dict:
         return dict(image_size=128, resize='short', crop=(64, 64), positions='xy')
     if cfg.dataset == 'synthrooms':
         return dict(image_size=128, resize='short', crop=(64, 64), positions='xy', sample_size=(128, 192))
-    return dict(image_size=128, resize='square', crop=(64, 64), positions='xy', sample_size=(128, 128))
+    folder = dict(image_size=128, resize='square', crop=(64, 64), positions='xy', sample_size=(128, 128))
+    pack = pack_manifest(cfg.data)                        # a pack's images are already resized: its settings are the run's
+    return folder if pack is None else {**folder, 'image_size': pack['image_size'], 'resize': pack['resize']}
 
 def resolve_config(cfg:TrainConfig) -> TrainConfig:
     "Fill per-data defaults and validate every field."
@@ -97,13 +104,20 @@ def resolve_config(cfg:TrainConfig) -> TrainConfig:
     if len(given) != 1:
         raise ValueError(f"give exactly one of --data DIR, --image FILE or --dataset NAME (got {', '.join(given) or 'none'})")
     if not cfg.out: raise ValueError("give the run folder with --out RUN")
+    pack = pack_manifest(cfg.data)
+    for k in ('image_size', 'resize'):                    # (a pack of resize 'none' has no image size)
+        if pack is not None and getattr(cfg, k) is not None and getattr(cfg, k) != pack[k] and not (k == 'image_size' and pack['resize'] == 'none'):
+            raise ValueError(f"--{k.replace('_', '-')} {getattr(cfg, k)} contradicts the pack {cfg.data}, whose images were packed with "
+                             f"{k} {pack[k]}: leave --{k.replace('_', '-')} out, or pack the folder again with {k} {getattr(cfg, k)}")
     cfg = replace(cfg, **{k: v for k, v in data_defaults(cfg).items() if getattr(cfg, k) is None})  # patterns: image_size stays None
     if cfg.upsample is None: cfg = replace(cfg, upsample='resize' if cfg.preset == 'small' else 'free')  # the CPU preset learns faster without the mesh
     for k, valid in CHOICES.items():
         if getattr(cfg, k) not in valid: raise ValueError(f"{k} {getattr(cfg, k)!r} is not valid; valid: {', '.join(valid)}")
     for k in ('batch', 'd_steps', 'steps', 'sample_every', 'ckpt_every', 'keep', 'n_master', 'image_size'):
         if getattr(cfg, k) is not None and int(getattr(cfg, k)) < 1: raise ValueError(f"{k} must be at least 1, got {getattr(cfg, k)}")
-    if cfg.n_local < 0 or cfg.workers < 0: raise ValueError(f"n_local and workers must be >= 0, got {cfg.n_local}, {cfg.workers}")
+    if cfg.n_local < 0 or (cfg.workers or 0) < 0: raise ValueError(f"n_local and workers must be >= 0, got {cfg.n_local}, {cfg.workers}")
+    if cfg.ckpt_minutes is not None and not (cfg.ckpt_minutes > 0 and math.isfinite(cfg.ckpt_minutes)):
+        raise ValueError(f"ckpt_minutes must be a positive number of minutes (or unset: off), got {cfg.ckpt_minutes}")
     if not (cfg.lr > 0 and math.isfinite(cfg.lr)): raise ValueError(f"lr must be a positive number, got {cfg.lr}")
     if cfg.d_lr is not None and not (cfg.d_lr > 0 and math.isfinite(cfg.d_lr)): raise ValueError(f"d_lr must be a positive number (or unset: lr), got {cfg.d_lr}")
     bad = [a for a in cfg.augment.split(',') if a not in AUGMENTS] if cfg.augment != 'none' else []
@@ -227,14 +241,15 @@ def crop_inputs(
     master = torch.randn(B, cfg.n_master, 1, 1, generator=generator).expand(B, cfg.n_master, hc, wc)  # constant over space
     local = torch.randn(B, cfg.n_local, hc, wc, generator=generator)                                   # iid per cell
     latent = Latent(master, local, zc, check_period(cfg.positions, cfg.period), geometry)
-    return real.to(device), latent.to(device), xc.to(device)
+    return real.to(device, non_blocking=True), latent.to(device), xc.to(device)  # non-blocking: pinned crops (CUDA) copy while the CPU goes on
 
 # %% ../nbs/03_train.ipynb #ab756bee
 def _test_hook(point:str, step:int) -> bool:
-    "Test hooks: LOCOGAN_TEST_PAUSE='step:7'|'ckpt:6' (touch $LOCOGAN_TEST_MARKER, sleep), LOCOGAN_TEST_NAN='5' (poison a loss)."
+    "Test hooks: LOCOGAN_TEST_PAUSE='step:7'|'ckpt:6' (write the pid to $LOCOGAN_TEST_MARKER, sleep; once: not if it exists), LOCOGAN_TEST_NAN='5' (poison a loss)."
     if point == 'nan': return os.environ.get('LOCOGAN_TEST_NAN') == str(step)
-    if os.environ.get('LOCOGAN_TEST_PAUSE') == f'{point}:{step}':
-        Path(os.environ.get('LOCOGAN_TEST_MARKER', 'PAUSED')).touch()
+    marker = Path(os.environ.get('LOCOGAN_TEST_MARKER', 'PAUSED'))
+    if os.environ.get('LOCOGAN_TEST_PAUSE') == f'{point}:{step}' and not marker.exists():  # a restarted process goes on
+        marker.write_text(str(os.getpid()))
         time.sleep(600)
     return False
 
@@ -413,6 +428,48 @@ def state_hash(*models:nn.Module) -> str:
     "SHA-256 of the models' state dicts (parameters and buffers), to compare processes or runs."
     return state_dicts_hash(*(m.state_dict() for m in models))
 
+# %% ../nbs/03_train.ipynb #7792121d
+PREFETCH = 2   # steps each worker process cuts ahead
+
+class StepBatches(torch.utils.data.Dataset):
+    "The real crops of training steps: item `step` (1, 2, ...) is that step's list of `cfg.d_steps` CropBatches for `rank` of `world`."
+    def __init__(self, source, cfg:TrainConfig, rank:int=0, world:int=1): self.source, self.cfg, self.rank, self.world = source, cfg, rank, world
+    def __len__(self): return self.cfg.steps
+    def __getitem__(self, step:int) -> list:
+        c = self.cfg
+        return _Batches(self.source.batch((step - 1) * c.d_steps + j, c.batch, c.seed, self.rank, self.world) for j in range(c.d_steps))
+
+class _Batches(list):
+    "One step's CropBatches; the DataLoader's pinning thread (CUDA) calls `pin_memory`."
+    def pin_memory(self) -> list:
+        return _Batches(_pinned(b) for b in self)
+
+def _pinned(b):
+    "A copy of a CropBatch (or any object of tensor attributes) whose tensors are in page-locked memory."
+    b = copy.copy(b)
+    for k, v in vars(b).items():
+        if isinstance(v, Tensor): setattr(b, k, v.pin_memory())
+    return b
+
+def real_batch_loader(
+    source,                 # a CropSource (anything with its `batch`)
+    cfg:TrainConfig,        # a resolved config: batch, d_steps, seed, steps, workers (None: `default_workers(device)`)
+    rank:int=0, world:int=1,
+    start:int=0,            # the last step done: it yields steps start + 1 .. cfg.steps
+    device=None,            # where the step runs: on CUDA the crops are pinned
+) -> torch.utils.data.DataLoader: # per step, in order: a list of cfg.d_steps CropBatches (CPU tensors)
+    "The real batches of every remaining step, cut by `cfg.workers` processes ahead of the loop (0: in the loop, when asked for)."
+    n = default_workers(device or 'cpu') if cfg.workers is None else cfg.workers
+    return torch.utils.data.DataLoader(StepBatches(source, cfg, rank, world), batch_size=None, sampler=range(start + 1, cfg.steps + 1),
+        num_workers=n, prefetch_factor=PREFETCH if n else None, pin_memory=torch.device(device or 'cpu').type == 'cuda',
+        generator=torch.Generator().manual_seed(cfg.seed))   # the workers' seeds come from it, not from the global RNG
+
+def default_workers(device:torch.device) -> int:
+    "Worker processes when `workers` is not given: 0 on the CPU and MPS; on CUDA a core each, up to 8, one core per GPU process left for its loop."
+    if torch.device(device).type != 'cuda': return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    return max(0, min(8, cores // int(os.environ.get('LOCAL_WORLD_SIZE', 1)) - 1))
+
 # %% ../nbs/03_train.ipynb #603125f4
 def make_data_source(cfg:TrainConfig):
     "The `CropSource` a config names (locogan.data)."
@@ -423,6 +480,13 @@ def make_data_source(cfg:TrainConfig):
 def _differences(a:dict, b:dict, ignore=()) -> list[str]:
     norm = lambda v: list(v) if isinstance(v, tuple) else v
     return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b)) if k not in ignore and norm(a.get(k)) != norm(b.get(k))]
+
+def _run_config(out:Path) -> dict|None:
+    "The TrainConfig fields of a run's config.json (None without one)."
+    p = Path(out) / 'config.json'
+    if not p.exists(): return None
+    names = {f.name for f in fields(TrainConfig)}
+    return {k: v for k, v in json.loads(p.read_text()).items() if k in names}
 
 def _rewind_stats(path:Path, step:int):
     "Drop the lines of `stats.jsonl` after `step` (written by a run that was interrupted after its last checkpoint)."
@@ -477,18 +541,19 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     cfg = resolve_config(cfg)
     out = Path(cfg.out)
     ckpts = checkpoints(out)
-    if resume and not ckpts: raise FileNotFoundError(f"--resume: no checkpoint in {out / 'checkpoints'} to continue from")
     if not resume and ckpts: raise FileExistsError(f"{out} already holds checkpoints ({ckpts[-1].name}); pass --resume to continue it, or choose another --out")
     source = source if source is not None else make_data_source(cfg)
-    ckpt = load_checkpoint(ckpts[-1]) if resume else None
-    if ckpt is not None:
-        ckpt['config'] = {'gray': False, 'upsample': 'free', 'ema': 0.0, 'augment': 'none', **ckpt['config']}  # runs from before `gray` / `upsample` / `ema` / `augment`
-        if asked_upsample is None: cfg = replace(cfg, upsample=ckpt['config']['upsample'])
-        if cfg.gray is None: cfg = replace(cfg, gray=ckpt['config']['gray'])
+    ckpt = load_checkpoint(ckpts[-1]) if resume and ckpts else None   # --resume without a checkpoint starts the run
+    begun = ckpt['config'] if ckpt is not None else _run_config(out) if resume else None   # what the run was started with
+    if begun is not None:
+        begun = {'gray': False, 'upsample': 'free', 'ema': 0.0, 'augment': 'none', **begun}  # runs from before `gray` / `upsample` / `ema` / `augment`
+        if asked_upsample is None: cfg = replace(cfg, upsample=begun['upsample'])
+        if cfg.gray is None: cfg = replace(cfg, gray=begun['gray'])
     cfg = fill_from_data(cfg, source)
-    if ckpt is not None:
-        diff = _differences({**asdict(TrainConfig()), **ckpt['config']}, asdict(cfg), RESUMABLE_CHANGES)  # a field newer than the checkpoint: its default
-        if diff: raise ValueError(f"cannot resume {ckpts[-1]}: the config differs in what matters: " + '; '.join(diff))
+    if begun is not None:
+        diff = _differences({**asdict(TrainConfig()), **begun}, asdict(cfg), RESUMABLE_CHANGES)  # a field newer than the run: its default
+        what = f"resume {ckpts[-1]}: the config" if ckpt is not None else f"start {out} (--resume, no checkpoint yet): its config.json"
+        if diff: raise ValueError(f"cannot {what} differs in what matters: " + '; '.join(diff))
 
     # networks and optimizers (same seed on every rank; DDP broadcasts rank 0's anyway)
     torch.manual_seed(cfg.seed)
@@ -512,7 +577,8 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
         for stale in (out / 'checkpoints').glob('.*.tmp'): stale.unlink()   # a write that was interrupted
-        (out / 'config.json').write_text(json.dumps(dict(asdict(cfg), data_name=source.name, world=world), indent=1))
+        tmp = out / '.config.json.tmp'                  # then moved in: other ranks may be reading it (parse_config, --resume)
+        tmp.write_text(json.dumps(dict(asdict(cfg), data_name=source.name, world=world), indent=1)); os.replace(tmp, out / 'config.json')
         _rewind_stats(out / 'stats.jsonl', start)
         stats = open(out / 'stats.jsonl', 'a')
         try:
@@ -526,25 +592,20 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
         z_sample = progress_latent(cfg, device=device)
     barrier()
 
-    prefetch = ThreadPoolExecutor(cfg.workers) if cfg.workers else None
-    def real_batches(step):
-        return [source.batch((step - 1) * cfg.d_steps + j, cfg.batch, cfg.seed, rank, world) for j in range(cfg.d_steps)]
-    pending = {}
+    real = iter(real_batch_loader(source, cfg, rank, world, start, device))   # the real batches of steps start + 1, ...
     bar = tqdm(total=cfg.steps, initial=start, disable=rank != 0 or bool(os.environ.get('TQDM_DISABLE')), mininterval=1.0, dynamic_ncols=True)
     losses, ips = {}, float('nan')
+    saved = time.monotonic()                            # when the last checkpoint was written (rank 0's clock decides)
     G.train(); D.train()
     for step in range(start + 1, cfg.steps + 1):
         t0 = time.perf_counter()
-        if prefetch:
-            for s in range(step, min(step + cfg.workers, cfg.steps) + 1):
-                if s not in pending: pending[s] = prefetch.submit(real_batches, s)
-            batches = pending.pop(step).result()
-        else: batches = real_batches(step)
+        batches = next(real)
         losses = train_step(Gt, Dt, opt_g, opt_d, batches, cfg, step, rank)
         if G_ema is not None: G_ema.update_parameters(G)
-        if world > 1:                                   # the mean over processes (also makes a NaN stop every rank)
-            t = torch.tensor([losses['d_loss'], losses['g_loss']], dtype=torch.float64, device=device)
-            dist.all_reduce(t); losses = dict(zip(losses, (t / world).tolist()))
+        due = rank == 0 and cfg.ckpt_minutes is not None and time.monotonic() - saved >= cfg.ckpt_minutes * 60
+        if world > 1:                                   # the mean over processes (also makes a NaN stop every rank), and rank 0's `due`
+            t = torch.tensor([*losses.values(), float(due)], dtype=torch.float64, device=device)
+            dist.all_reduce(t); losses, due = dict(zip(losses, (t[:-1] / world).tolist())), bool(t[-1] > 0)
         bad = [k for k, v in losses.items() if not math.isfinite(v)]
         if bad:
             last = checkpoints(out)
@@ -559,7 +620,7 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
                 for k, v in losses.items(): writer.add_scalar(f'loss/{k}', v, step)
                 writer.add_scalar('img_per_s', ips, step)
             bar.update(1); bar.set_postfix(d_loss=f"{losses['d_loss']:.3f}", g_loss=f"{losses['g_loss']:.3f}", img_s=f"{ips:.1f}")
-        sample, save = step % cfg.sample_every == 0 or step == cfg.steps, step % cfg.ckpt_every == 0 or step == cfg.steps
+        sample, save = step % cfg.sample_every == 0 or step == cfg.steps, step % cfg.ckpt_every == 0 or step == cfg.steps or due
         if G_ema is not None and (sample or save): standing_stats(G_ema.module, cfg, source)  # on every rank: same buffers
         if sample:
             if rank == 0:
@@ -572,9 +633,9 @@ def _train(cfg, resume, source, rank, world, device) -> dict:
         if save:
             if world > 1: sync_buffers(G, D)
             if rank == 0: write_checkpoint(out, step, G, D, opt_g, opt_d, cfg, elapsed, source.name, G_ema)
-            barrier()
+            barrier(); saved = time.monotonic()
     bar.close()
-    if prefetch: prefetch.shutdown(cancel_futures=True)
+    del real                                            # its worker processes end
     if world > 1: sync_buffers(G, D)
     h = state_hash(G, D, *([G_ema] if G_ema is not None else []))
     if os.environ.get('LOCOGAN_TEST_HASH'): (out / f'hash-rank{rank}.txt').write_text(h)
@@ -589,7 +650,7 @@ SECTIONS = {'data': 'out data image dataset image_size resize crop on_error',
             'model': 'preset g_widths d_widths n_master n_local positions period gray upsample d_positions',
             'optimisation (paper: Adam 2e-4, betas 0.5 0.999, batch 64)': 'batch lr d_lr betas d_steps augment r1 ema steps seed',
             'hardware': 'device amp channels_last workers',
-            'run folder': 'sample_every sample_size ckpt_every keep'}
+            'run folder': 'sample_every sample_size ckpt_every ckpt_minutes keep'}
 
 def field_comments(cls) -> dict:
     "The trailing `# comment` of every field of a dataclass, from its source (empty where the source is not available)."
@@ -599,7 +660,7 @@ def field_comments(cls) -> dict:
     return {m.group(1): m.group(2).strip() for m in re.finditer(r'^\s+(\w+)\s*:[^#\n]*#(.*)$', src, re.M)}
 
 METAVARS = dict(out='RUN', data='DIR', image='FILE', dataset='NAME', image_size='PX', crop=('H', 'W'), sample_size=('H', 'W'),
-                g_widths=('W', 'W'), d_widths=('W', 'W'), period=('P', 'P'), betas=('B1', 'B2'), ema='DECAY', augment='POLICY', r1='GAMMA')
+                g_widths=('W', 'W'), d_widths=('W', 'W'), period=('P', 'P'), betas=('B1', 'B2'), ema='DECAY', augment='POLICY', r1='GAMMA', ckpt_minutes='M')
 
 def _arg_type(hint) -> tuple:
     "(type, nargs) for an annotation such as `int|None` or `tuple[int, int]|None`."
@@ -619,7 +680,7 @@ def make_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  locogan train --dataset brick --preset small --steps 300 --out runs/brick\n"
                "  locogan train --data ~/ffhq --preset paper --out runs/ffhq --device cuda --amp bf16\n"
                "  locogan train --out runs/brick --resume --steps 1000          # continue a run\n"
-               "  torchrun --nproc_per_node=4 -m locogan.train --data ~/lsun --resize short --out runs/lsun")
+               "  torchrun --nproc_per_node=4 --max-restarts=3 -m locogan.train --data ~/lsun --resize short --out runs/lsun --resume --ckpt-minutes 5")
     helps, hints, defaults = field_comments(TrainConfig), typing.get_type_hints(TrainConfig), TrainConfig()
     for title, names in SECTIONS.items():
         g = p.add_argument_group(title)
@@ -633,7 +694,8 @@ def make_parser() -> argparse.ArgumentParser:
                                  metavar=None if name in CHOICES else METAVARS.get(name, {int: 'N', float: 'X'}.get(t, 'VALUE')), help=h)
     g = p.add_argument_group('run')
     g.add_argument('--config', metavar='JSON', help='a JSON file of config fields (e.g. recipes/faces.json); flags override it')
-    g.add_argument('--resume', action='store_true', help="continue from the newest checkpoint in --out; its config.json supplies what is not given")
+    g.add_argument('--resume', action='store_true', help="start the run in --out, or continue it from its newest checkpoint; its config.json supplies what is not given, "
+                                                     "and a command that contradicts it is refused")
     return p
 
 def parse_config(argv) -> tuple[TrainConfig, bool]:
