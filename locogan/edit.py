@@ -20,11 +20,11 @@ __all__ = ['TRANSPLANT_MARGIN', 'rescale_latent', 'interpolate_size', 'size_inte
            'mix_master_plans', 'region_mask', 'reach_mask', 'locality_ratio', 'Transplanted', 'transplant']
 
 # %% ../nbs/05_edit.ipynb #a03eef3f
-def _axis_index(n_old:int, n_new:int, size_old:int, size_new:int, geometry:Geometry) -> Tensor:
-    "Fractional old cell index (float64) at the relative position of every new cell centre, along one axis."
+def _axis_index(n_old:int, n_new:int, size_old:int, size_new:int, geometry:Geometry, off_old:int=0) -> Tensor:
+    "Fractional old cell index (float64) at the relative position of every new cell centre, along one axis (windows: the old at `off_old`, the new at 0)."
     l0 = geometry.layers[0]                       # cell j's centre sits at pixel l0.in_scale * j + l0.in_offset
     p = l0.in_scale * torch.arange(n_new, dtype=torch.float64) + l0.in_offset
-    return (p * (size_old / size_new) - l0.in_offset) / l0.in_scale
+    return (p * (size_old / size_new) + off_old - l0.in_offset) / l0.in_scale
 
 def _sample_axis(t:Tensor, u:Tensor, dim:int, mode:str) -> Tensor:
     "Values of `t` at fractional indices `u` along `dim`: 'linear' (extrapolating), 'bilinear' (clamped) or 'nearest'."
@@ -39,29 +39,31 @@ def _sample_axis(t:Tensor, u:Tensor, dim:int, mode:str) -> Tensor:
 
 def rescale_latent(
     latent:Latent,           # generates an image of (H0, W0)
-    height:int, width:int,   # new image size (H1, W1) in pixels
+    height:int, width:int,   # new image size (H1, W1) in pixels (any)
     plans:str='bilinear',    # how plans are resampled: 'bilinear' or 'nearest'
 ) -> Latent:                 # generates (H1, W1); coords span the same [-1, 1] (periodic axes: scaled cells)
     "Resample a latent at relative positions so that it generates `height` x `width` pixels with the same content layout."
     if plans not in ('bilinear', 'nearest'): raise ValueError(f"plans must be 'bilinear' or 'nearest', got {plans!r}")
-    geometry = latent.geometry
-    (H0, W0), (hc, wc) = latent.image_size, latent_size(height, width, geometry)
-    uy = _axis_index(latent.cells[0], hc, H0, height, geometry)
-    ux = _axis_index(latent.cells[1], wc, W0, width, geometry)
+    geometry, (height, width) = latent.geometry, check_pixels(height, width)
+    (H0, W0), (oy, ox) = latent.image_size, latent.offset
+    hc, wc = latent_size(*whole_size(height, width, geometry), geometry)   # the new window at the top-left of its whole-cell image
+    uy = _axis_index(latent.cells[0], hc, H0, height, geometry, oy)
+    ux = _axis_index(latent.cells[1], wc, W0, width, geometry, ox)
     res = lambda t, mode: _sample_axis(_sample_axis(t, uy, 2, mode), ux, 3, mode)
-    return Latent(res(latent.master_plan, plans), res(latent.local_plan, plans), res(latent.coords, 'linear'), latent.period, geometry)
+    return Latent(res(latent.master_plan, plans), res(latent.local_plan, plans), res(latent.coords, 'linear'), latent.period, geometry,
+                  (0, 0, height, width))
 
 # %% ../nbs/05_edit.ipynb #7c9330b0
 def interpolate_size(z0:Latent, z1:Latent, t:float) -> Latent:
-    "The latent at step `t` in [0, 1] between `z0` and `z1` (of any sizes), at the interpolated size."
+    "The latent at step `t` in [0, 1] between `z0` and `z1` (of any sizes), at the interpolated size in pixels."
     if z0.geometry != z1.geometry: raise ValueError(f"latents of different geometries: {z0.geometry.cell} and {z1.geometry.cell} px cells")
-    (H0, W0), (H1, W1), c = z0.image_size, z1.image_size, z0.geometry.cell
-    H, W = (max(c, round(((1 - t) * a + t * b) / c) * c) for a, b in ((H0, H1), (W0, W1)))
+    (H0, W0), (H1, W1) = z0.image_size, z1.image_size
+    H, W = (max(1, round((1 - t) * a + t * b)) for a, b in ((H0, H1), (W0, W1)))
     if t == 0: return z0
     if t == 1: return z1
     a, b = rescale_latent(z0, H, W), rescale_latent(z1, H, W)
     mix = lambda x, y: (1 - t) * x + t * y
-    return Latent(mix(a.master_plan, b.master_plan), mix(a.local_plan, b.local_plan), mix(a.coords, b.coords), z0.period, z0.geometry)
+    return Latent(mix(a.master_plan, b.master_plan), mix(a.local_plan, b.local_plan), mix(a.coords, b.coords), z0.period, z0.geometry, a.window)
 
 def size_interpolation(
     G:Generator,
@@ -86,14 +88,20 @@ def stretch(
 
 def extend(
     latent:Latent,           # generates (H0, W0)
-    top:int=0, bottom:int=0, left:int=0, right:int=0, # pixels to add on each side (multiples of the cell size)
+    top:int=0, bottom:int=0, left:int=0, right:int=0, # pixels to add on each side (any)
     seed:int=0,              # seed of the new cells' local plan
-) -> Latent:                 # generates (H0 + top + bottom, W0 + left + right); the old latent at cell offset (top/cell, left/cell)
+) -> Latent:                 # generates (H0 + top + bottom, W0 + left + right): the old image at pixel (top, left)
     "Extend: add cells around a latent whose coordinates continue past the old border."
     c = latent.geometry.cell
     for nm, v in (('top', top), ('bottom', bottom), ('left', left), ('right', right)):
-        if v < 0 or v % c: raise ValueError(f"extend {nm}={v} must be a non-negative multiple of {c} pixels")
-    pt, pb, pl, pr = top // c, bottom // c, left // c, right // c
+        if isinstance(v, bool) or int(v) != v or v < 0: raise ValueError(f"extend {nm}={v} must be a non-negative whole number of pixels")
+    def cells(before, after, off, n, n_whole):   # whole cells to add before and after the old ones, and the window's new offset
+        k0 = max(0, -(-(before - off) // c))
+        off1 = off + k0 * c - before
+        return k0, max(0, -(-(off1 + before + n + after) // c) - k0 - n_whole // c), off1
+    (H0, W0), (oy, ox), (Hw, Ww) = latent.image_size, latent.offset, latent.whole_size
+    pt, pb, oy = cells(top, bottom, oy, H0, Hw)
+    pl, pr, ox = cells(left, right, ox, W0, Ww)
     B, _, hc, wc = latent.master_plan.shape
     u_y = torch.arange(-pt, hc + pb, dtype=torch.float64)
     u_x = torch.arange(-pl, wc + pr, dtype=torch.float64)
@@ -102,21 +110,25 @@ def extend(
     g = torch.Generator().manual_seed(int(seed))
     local = torch.randn((B, latent.local_plan.shape[1], hc + pt + pb, wc + pl + pr), generator=g).to(latent.local_plan)
     local[:, :, pt:pt + hc, pl:pl + wc] = latent.local_plan
-    return Latent(master, local, coords, latent.period, latent.geometry)
+    return Latent(master, local, coords, latent.period, latent.geometry, (oy, ox, H0 + top + bottom, W0 + left + right))
 
 # %% ../nbs/05_edit.ipynb #179fcded
 def master_mask(
-    cells:tuple,             # (hc, wc) latent cells, noise padding included
+    cells,                   # (hc, wc) latent cells, noise padding included; or a Latent (its cells, geometry and window)
     kind:str='left_right',   # 'left_right', 'top_bottom' (1 = B on the right / bottom half) or 'vertical' (0 at the top to 1 at the bottom)
     at:float=0.5,            # where the halves meet, as a fraction of the image
     geometry:Geometry=GEOMETRY,
 ) -> Tensor:                 # [hc, wc] in [0, 1]: the weight of B
     "A mask over latent cells for `mix_master_plans`."
+    window = None
+    if isinstance(cells, Latent): cells, geometry, window = cells.cells, cells.geometry, cells.window
     hc, wc = cells
     m0 = geometry.margin[0]
-    def rel(n):  # relative position of each cell centre in the image (noise padding: just outside [0, 1])
-        return (torch.arange(n, dtype=torch.float32) - m0 + 0.5) / (n - sum(geometry.margin))
-    y, x = rel(hc)[:, None].expand(hc, wc), rel(wc)[None, :].expand(hc, wc)
+    def rel(n, start=None, size=None):  # relative position of each cell centre in the image, its window (noise padding: just outside [0, 1])
+        j = torch.arange(n, dtype=torch.float32) - m0 + 0.5
+        return j / (n - sum(geometry.margin)) if size is None else (j * geometry.cell - start) / size
+    wy, wx = ((window[0], window[2]), (window[1], window[3])) if window else ((), ())
+    y, x = rel(hc, *wy)[:, None].expand(hc, wc), rel(wc, *wx)[None, :].expand(hc, wc)
     if kind == 'left_right': return (x >= at).float()
     if kind == 'top_bottom': return (y >= at).float()
     if kind == 'vertical': return y.clamp(0, 1)
@@ -128,7 +140,8 @@ def mix_master_plans(
     local:str='a',           # local plan from 'a', 'b', or mixed with the same 'mask'
 ) -> Latent:                 # a's coordinates; master plan (1 - mask) a + mask b
     "Mix two latents' master plans cell by cell."
-    if a.cells != b.cells: raise ValueError(f"latents of different sizes: {a.cells} and {b.cells} cells")
+    if a.cells != b.cells or a.window != b.window:
+        raise ValueError(f"latents of different sizes: {a.image_size} px in {a.cells} cells and {b.image_size} px in {b.cells} cells")
     m = mask.to(a.master_plan).expand(a.master_plan.shape[0], 1, *a.cells)
     mix = lambda x, y: (1 - m) * x + m * y
     if local not in ('a', 'b', 'mask'): raise ValueError(f"local must be 'a', 'b' or 'mask', got {local!r}")
@@ -150,26 +163,32 @@ def region_mask(region, size:tuple) -> Tensor: # [H, W] bool
     m = torch.zeros(H, W, dtype=torch.bool); m[t:t + h, l:l + w] = True
     return m
 
+def _in_whole(mask:Tensor, offset:tuple, c:int) -> Tensor: # [H, W] -> [Hc, Wc] float: a window's mask in its whole-cell image
+    (H, W), (oy, ox) = mask.shape[-2:], offset
+    return F.pad(mask.reshape(H, W).float(), (ox, -(-(ox + W) // c) * c - ox - W, oy, -(-(oy + H) // c) * c - oy - H))
+
 def reach_mask(
-    region_mask:Tensor,      # [H, W] bool: changed region, in pixels (H, W multiples of the cell size)
+    region_mask:Tensor,      # [H, W] bool: changed region, in the image's pixels (any size)
     geometry:Geometry=GEOMETRY,
+    offset:tuple=(0, 0),     # where the image's pixel (0, 0) sits in its whole-cell image (`Latent.offset`)
 ) -> Tensor:                 # [H, W] bool: every pixel that changing the region's cells can change
     "Exact reach of an edit of the cells touching a region: cells `r0 - m1 .. r1 - 1 + m0` on each axis."
-    c, (m0, m1) = geometry.cell, geometry.margin
-    cells = F.max_pool2d(region_mask[None, None].float(), c)                      # [1, 1, H/c, W/c]: cells touching the region
+    c, (m0, m1), (oy, ox), (H, W) = geometry.cell, geometry.margin, offset, region_mask.shape[-2:]
+    cells = F.max_pool2d(_in_whole(region_mask, offset, c)[None, None], c)         # [1, 1, Hc/c, Wc/c]: cells touching the region
     reach = F.max_pool2d(F.pad(cells, (m0, m1, m0, m1)), m0 + m1 + 1, 1)          # cell a is reached from cells a - m0 .. a + m1
-    return reach[0, 0].repeat_interleave(c, 0).repeat_interleave(c, 1).bool()
+    return reach[0, 0].repeat_interleave(c, 0).repeat_interleave(c, 1)[oy:oy + H, ox:ox + W].bool()
 
 def locality_ratio(
     before:Tensor, after:Tensor, # [..., H, W] images before and after an edit
     region_mask:Tensor,      # [H, W] bool: the edited region, in pixels
     margin:int=None,         # pixels around the region not counted as outside (a square dilation); None: the exact reach (`reach_mask`)
     geometry:Geometry=GEOMETRY, # the generator's geometry, for the exact reach
+    offset:tuple=(0, 0),     # the images' window offset in their whole-cell image (`Latent.offset`), for the exact reach
 ) -> float:                  # mean |change| outside / mean |change| inside the region; nan if nothing is outside or nothing changed
     "How local an edit is: 0 when nothing changes beyond the region's reach (or `margin` pixels of it)."
     d = (after.float() - before.float()).abs().reshape(-1, *region_mask.shape[-2:]).mean(0)  # [H, W]
     inside = region_mask.bool().reshape(d.shape)
-    if margin is None: grown = reach_mask(inside, geometry)
+    if margin is None: grown = reach_mask(inside, geometry, offset)
     else: grown = F.max_pool2d(inside[None, None].float(), 2 * margin + 1, 1, margin)[0, 0].bool() if margin else inside
     if not (~grown).any(): return float('nan')      # the region's reach covers the whole image: nothing is outside
     out, ins = d[~grown].mean().item(), d[inside].mean().item()
@@ -189,13 +208,14 @@ def transplant(
     local:bool=False,        # also copy the local plan
 ) -> Transplanted:
     "Copy the master plan (and optionally local plan) of a region's cells from `source` into `target`; the image and its locality number."
-    if target.cells != source.cells: raise ValueError(f"latents of different sizes: {target.cells} and {source.cells} cells")
+    if target.cells != source.cells or target.window != source.window:
+        raise ValueError(f"latents of different sizes: {target.image_size} px in {target.cells} cells and {source.image_size} px in {source.cells} cells")
     geo = G.geometry
     mask = region_mask(region, target.image_size)
-    cells = F.max_pool2d(mask[None, None].float(), geo.cell)                       # [1, 1, H/cell, W/cell]: cells touching the region
+    cells = F.max_pool2d(_in_whole(mask, target.offset, geo.cell)[None, None], geo.cell)  # [1, 1, Hc/cell, Wc/cell]: cells touching the region
     cells = F.pad(cells, (geo.margin[0], geo.margin[1]) * 2, mode='replicate')[0, 0].bool()  # [hc, wc]
     sel = lambda t, s: torch.where(cells.to(t.device), s, t)
     z = replace(target, master_plan=sel(target.master_plan, source.master_plan),
                 local_plan=sel(target.local_plan, source.local_plan) if local else target.local_plan)
     with torch.no_grad(): before, after = G(target), G(z)
-    return Transplanted(after, z, mask, locality_ratio(before, after, mask, geometry=geo))
+    return Transplanted(after, z, mask, locality_ratio(before, after, mask, geometry=geo, offset=target.offset))

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import Tensor
 from .latent import *
-from .models import Generator, load_generator, periodicity_error
-from .sample import shipped_checkpoints, resolve_checkpoint, sample_latent, to_uint8
+from .models import Generator, load_generator, periodicity_error, shipped_checkpoints, resolve_checkpoint
+from .sample import sample_latent, to_uint8
 from .edit import extend, stretch, master_mask, mix_master_plans, transplant, reach_mask
 
 # %% auto #0
@@ -36,13 +36,13 @@ def load_model(
 ) -> Generator:              # in eval mode
     "The generator to explore, loaded once per weights file."
     if isinstance(model, Generator): return model.to(device).eval()
-    p = resolve_checkpoint(model)
+    p = resolve_checkpoint(model).absolute()        # any of the three forms names one weights file: one cache entry
     return _load(str(p), p.stat().st_mtime, str(device))
 
 # %% ../nbs/08_explore.ipynb #c420a8ba
-def snap_size(n:int, geometry:Geometry=GEOMETRY) -> int:
-    "The valid image side nearest to `n` pixels (a positive multiple of the cell size; the smaller on a tie)."
-    return min(nearest_valid(int(round(n)), geometry), key=lambda v: abs(v - n))
+def snap_size(n:float) -> int:
+    "An image side from what a control sends: `n` rounded to whole pixels, at least 1 (every such side is exact)."
+    return max(1, int(round(n)))
 
 def fit_box(
     box:tuple,               # (top, left, height, width) in pixels
@@ -58,13 +58,13 @@ RESIZE_MODES = ('extend', 'stretch')
 
 def resize_latent(
     latent:Latent,           # generates (H0, W0)
-    height:int, width:int,   # the new size in pixels (multiples of the latent's cell size)
-    how:str='extend',        # 'extend' (grow with `extend`, shrink with `crop_latent`, both centred) or 'stretch'
+    height:int, width:int,   # the new size in pixels (any)
+    how:str='extend',        # 'extend' (grow with `extend`, shrink with `crop_window`, both centred) or 'stretch'
     seed:int=0,              # seed of the new cells' local plan (extend)
 ) -> tuple:                  # (latent generating height x width, (oy, ox): where the old pixel (0, 0) lands; None for stretch)
     "A latent for another image size, by the paper's extend or stretch."
     geometry = latent.geometry
-    height, width = check_size(height, width, geometry)
+    height, width = check_pixels(height, width)
     if how not in RESIZE_MODES: raise ValueError(f"resize {how!r} is not one of {', '.join(RESIZE_MODES)}")
     if how == 'stretch': return stretch(latent, height, width), None
     (H0, W0), c = latent.image_size, geometry.cell
@@ -74,7 +74,7 @@ def resize_latent(
         latent = extend(latent, top=ty if dy > 0 else 0, bottom=dy - ty if dy > 0 else 0,
                         left=tx if dx > 0 else 0, right=dx - tx if dx > 0 else 0, seed=seed)
     if dy < 0 or dx < 0:
-        latent, _ = crop_latent(latent, ty if dy < 0 else 0, tx if dx < 0 else 0, height, width)
+        latent = crop_window(latent, ty if dy < 0 else 0, tx if dx < 0 else 0, height, width)
     return latent, (ty if dy >= 0 else -ty, tx if dx >= 0 else -tx)
 
 def extend_error(
@@ -82,12 +82,13 @@ def extend_error(
     after:Tensor,            # [..., 3, H, W]: after extending (or cropping)
     offset:tuple,            # (oy, ox): where before's pixel (0, 0) sits in after (negative: cropped)
     geometry:Geometry=GEOMETRY,
+    grid:tuple=(0, 0),       # where after's pixel (0, 0) sits in its whole-cell image (`Latent.offset`): where its cells are
 ) -> float:                  # max |after - before| over the old pixels that no new cell reaches; 0: kept exactly
     "The extend claim: the old image is unchanged except within the generator's reach of the new cells."
     (H0, W0), (H, W), (oy, ox) = before.shape[-2:], after.shape[-2:], offset
     box = torch.zeros(H, W, dtype=torch.bool)
     box[max(oy, 0):min(oy + H0, H), max(ox, 0):min(ox + W0, W)] = True   # the old image's pixels in the new one
-    kept = box & ~reach_mask(~box, geometry) if not box.all() else box
+    kept = box & ~reach_mask(~box, geometry, grid) if not box.all() else box
     if not kept.any(): return float('nan')
     ys, xs = kept.nonzero(as_tuple=True)
     return (after[..., ys, xs].float() - before[..., ys - oy, xs - ox].float()).abs().max().item()
@@ -99,8 +100,8 @@ PATTERNS = ('periodic', 'semi_periodic')           # pattern models: the local p
 @dataclass(frozen=True)
 class View:
     "Every control of the explorer (one field per widget)."
-    height:int=128            # image height in pixels (a multiple of 16)
-    width:int=128             # image width in pixels (a multiple of 16)
+    height:int=128            # image height in pixels (any, at least 1)
+    width:int=128             # image width in pixels (any, at least 1)
     seed:int=0                # master-plan seed
     local_seed:int=0          # local-plan seed
     mix_seed:int=1            # seed of a second master plan, B
@@ -144,7 +145,7 @@ class Explorer:
 
     def check(self, view:View) -> View:
         "The view made valid for this model, or a ValueError naming the bad value and what would be valid."
-        check_size(view.height, view.width, self.G.geometry)
+        check_pixels(view.height, view.width)
         for nm, v, ok in (('resize', view.resize, RESIZE_MODES), ('mix_kind', view.mix_kind, MIX_KINDS), ('pattern', view.pattern, PATTERNS)):
             if v not in ok: raise ValueError(f"{nm} {v!r} is not one of {', '.join(ok)}")
         if not 0 <= view.mix <= 1: raise ValueError(f"mix {view.mix} must be in [0, 1]")
@@ -171,7 +172,7 @@ class Explorer:
         size = (v.height, v.width) if self.is_pattern else self.base
         z = draw(v.seed, size)
         if v.mix > 0:
-            mask = torch.full(z.cells, float(v.mix)) if v.mix_kind == 'blend' else master_mask(z.cells, v.mix_kind, 1 - v.mix, G.geometry)
+            mask = torch.full(z.cells, float(v.mix)) if v.mix_kind == 'blend' else master_mask(z, v.mix_kind, 1 - v.mix)
             z = mix_master_plans(z, draw(v.mix_seed, size), mask)
         return resize_latent(z, v.height, v.width, v.resize, seed=v.local_seed) if not self.is_pattern else (z, None)
 
@@ -198,7 +199,8 @@ class Explorer:
             claims['resize'] = v.resize
             if v.resize == 'extend' and (v.height, v.width) != self.base:   # the old image kept out of reach of the new cells
                 before = self.image(replace(v, height=self.base[0], width=self.base[1]))
-                claims['extend_error'] = extend_error(before, img, self._latent(self._key(v))[1], self.G.geometry)
+                z, off = self._latent(self._key(v))
+                claims['extend_error'] = extend_error(before, img, off, self.G.geometry, z.offset)
         if v.mix > 0: claims['mix'] = f'{v.mix:.2f} of seed {v.mix_seed} ({v.mix_kind})'
         if v.transplant:
             t = transplant(self.G, self.latent(v), self.latent(v, seed=v.donor_seed), v.box)
@@ -211,7 +213,7 @@ class Explorer:
         unknown = set(values) - {f.name for f in fields(View)}
         if unknown: raise ValueError(f"unknown controls {sorted(unknown)}; valid: {', '.join(f.name for f in fields(View))}")
         for k in ('height', 'width'):
-            if k in values: values[k] = snap_size(values[k], self.G.geometry)
+            if k in values: values[k] = snap_size(values[k])
         t0 = time.perf_counter()
         try: view = self.check(replace(self.view, **values))
         except ValueError as e:

@@ -28,10 +28,13 @@ def figures_dir(out_dir=None) -> Path:
 
 # %% ../nbs/07_figures.ipynb #06111802
 def model_card(checkpoint) -> dict:
-    "What a checkpoint (shipped name, run folder or generator.safetensors) says about itself: name, data, steps, quality."
-    from locogan.sample import resolve_checkpoint
-    p = resolve_checkpoint(checkpoint)
-    folder, card = p.parent, dict(checkpoint=str(checkpoint), path=str(p))
+    "What a checkpoint (shipped name, run folder or .safetensors file) says about itself: name, data, steps, quality."
+    import os
+    from locogan.models import resolve_checkpoint
+    p = resolve_checkpoint(checkpoint)                         # any of the three forms; CheckpointNotFound otherwise
+    folder = Path(os.path.abspath(p)).parent                   # as given (a shipped folder may be a link to its run)
+    name = folder.name if p.stem == 'generator' else f'{folder.name}/{p.stem}'   # a short label: 'grass', 'runs/x' -> 'x'
+    card = dict(checkpoint=str(checkpoint), name=name, path=str(p))
     for f in ('card.json', 'config.json'):
         if (folder / f).exists():
             c = json.loads((folder / f).read_text())

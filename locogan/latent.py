@@ -6,15 +6,16 @@ Docs: https://locogan.github.io/locogan/latent.html.md"""
 
 # %% ../nbs/00_latent.ipynb #589f0498
 from __future__ import annotations
-import math
+import math, numbers
 from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['GEOMETRY', 'POSITION_KINDS', 'LayerGeometry', 'Geometry', 'nearest_valid', 'check_size', 'latent_size', 'output_size',
-           'grid_coords', 'latent_coords', 'pixel_coords', 'n_position_channels', 'check_kind', 'check_period',
-           'position_channels', 'Latent', 'make_latent', 'crop_latent']
+__all__ = ['GEOMETRY', 'POSITION_KINDS', 'LayerGeometry', 'Geometry', 'nearest_valid', 'check_size', 'check_pixels', 'whole_size',
+           'latent_size', 'output_size', 'grid_coords', 'latent_coords', 'pixel_coords', 'n_position_channels',
+           'check_kind', 'check_period', 'check_wrap', 'position_channels', 'Latent', 'make_latent', 'crop_latent',
+           'crop_window']
 
 # %% ../nbs/00_latent.ipynb #1a34aa41
 @dataclass(frozen=True)
@@ -86,6 +87,20 @@ def check_size(height:int, width:int, geometry:Geometry=GEOMETRY) -> tuple[int, 
             raise ValueError(f"image {name} {n} is not a positive multiple of {geometry.cell} pixels "
                              f"(one latent cell); nearest valid {name}: {near}")
     return int(height), int(width)
+
+def check_pixels(height:int, width:int) -> tuple[int, int]:
+    "Raise `ValueError` unless `height` x `width` is a size in whole, positive pixels (every such size can be generated: `whole_size`)."
+    for name, n in (('height', height), ('width', width)):
+        if isinstance(n, bool) or not (isinstance(n, numbers.Integral) or isinstance(n, float) and n.is_integer()):
+            raise ValueError(f"image {name} must be a whole number of pixels, got {n!r}")
+        if n < 1: raise ValueError(f"image {name} {n} must be at least 1 pixel")
+    return int(height), int(width)
+
+def whole_size(height:int, width:int, geometry:Geometry=GEOMETRY) -> tuple[int, int]:
+    "The whole-cell image size `(Hc, Wc)` that encloses `height` x `width` pixels: each side rounded up to a multiple of the cell."
+    height, width = check_pixels(height, width)
+    c = geometry.cell
+    return -(-height // c) * c, -(-width // c) * c
 
 def latent_size(height:int, width:int, geometry:Geometry=GEOMETRY) -> tuple[int, int]:
     "Latent cells `(hc, wc)` (noise padding included) that generate an image of exactly `height` x `width` pixels."
@@ -160,6 +175,24 @@ def check_period(kind:str, period) -> tuple:
             raise ValueError(f"position kind {kind!r} needs a period along {axis} as a positive whole number of cells, got {p!r}")
     return tuple(None if p is None else int(p) for p in period)
 
+def check_wrap(
+    kind:str, period,        # position kind and period (cells) of the generator
+    height:int, width:int,   # image size in pixels
+    geometry:Geometry=GEOMETRY,
+) -> tuple:                  # the (py, px) period, checked
+    "Raise `ValueError` unless an image of `height` x `width` wraps around exactly: a whole number of periods on every periodic axis."
+    per = check_period(kind, period)
+    if not any(per): raise ValueError(f"a model with {kind!r} positions has no period: only 'strip' and 'torus' models make images that wrap around")
+    c = geometry.cell
+    for axis, p, n in (('height', per[0], height), ('width', per[1], width)):
+        if p and n % (p * c):
+            P = p * c
+            near = ' or '.join(str(v) for v in sorted({max(P, n // P * P), -(-n // P) * P}))
+            msg = f"period {p} cells ({P} px) does not divide the {axis} {n} px: {axis}s that wrap around: {near}"
+            if n % c == 0: msg += f"; or a period that divides its {n // c} cells: {[d for d in range(1, n // c + 1) if (n // c) % d == 0]}"
+            raise ValueError(msg)
+    return per
+
 def position_channels(
     coords:Tensor,   # [B, 2, h, w] (y, x) coordinates, periodic axes in cells
     kind:str='xy',   # 'xy', 'strip' or 'torus'
@@ -185,6 +218,7 @@ class Latent:
     coords: Tensor        # [B, 2, hc, wc] (y, x) cell centres; [-1, 1] over the image, periodic axes in cells
     period: tuple = (None, None)  # (py, px) in cells used by periodic position channels
     geometry: Geometry = GEOMETRY # the generator geometry it is drawn for: its cell size and noise padding
+    window: tuple = None  # (top, left, height, width): the pixels of its whole-cell image that it generates; None: all of them
 
     def __post_init__(self):
         B, _, hc, wc = self.master_plan.shape
@@ -193,11 +227,28 @@ class Latent:
             if t.ndim != 4 or t.shape[0] != B or t.shape[2:] != (hc, wc):
                 raise ValueError(f"{nm} has shape {tuple(t.shape)}, expected [{B}, C, {hc}, {wc}] like the master plan")
         if self.coords.shape[1] != 2: raise ValueError(f"coords must have 2 channels (y, x), got {self.coords.shape[1]}")
+        if self.window is not None:
+            (t, l, h, w), (Hw, Ww) = (int(v) for v in self.window), self.whole_size
+            if h < 1 or w < 1 or t < 0 or l < 0 or t + h > Hw or l + w > Ww:
+                raise ValueError(f"window (top={t}, left={l}, height={h}, width={w}) does not fit in the {Hw} x {Ww} whole-cell image")
+            self.window = None if (t, l, h, w) == (0, 0, Hw, Ww) else (t, l, h, w)   # all of it: None
 
     @property
     def cells(self) -> tuple[int, int]: return tuple(self.master_plan.shape[2:])  # (hc, wc), noise padding included
     @property
-    def image_size(self) -> tuple[int, int]: return output_size(*self.cells, self.geometry)  # (H, W) it generates
+    def whole_size(self) -> tuple[int, int]: return output_size(*self.cells, self.geometry)  # (Hc, Wc) of its whole-cell image
+    @property
+    def image_size(self) -> tuple[int, int]: return tuple(self.window[2:]) if self.window else self.whole_size  # (H, W) it generates
+    @property
+    def offset(self) -> tuple[int, int]: return tuple(self.window[:2]) if self.window else (0, 0)  # its image's pixel (0, 0) in the whole-cell image
+    def crop(self, img:Tensor) -> Tensor: # [..., Hc, Wc] whole-cell image -> [..., H, W] the latent's window of it
+        "Cut the latent's window out of its whole-cell image (the generator's last step)."
+        if self.window is None: return img
+        t, l, h, w = self.window
+        return img[..., t:t + h, l:l + w]
+    def with_window(self, top:int, left:int, height:int, width:int) -> Latent:
+        "The same cells, generating the window (`top`, `left`, `height`, `width`) of their whole-cell image."
+        return replace(self, window=(top, left, height, width))
     def __len__(self): return self.master_plan.shape[0]
 
     def map(self, f) -> Latent:
@@ -217,12 +268,13 @@ class Latent:
     def cat(latents) -> Latent:
         "Concatenate latents of the same size along the batch."
         ls = list(latents)
-        return Latent(*(torch.cat([getattr(l, k) for l in ls]) for k in ('master_plan', 'local_plan', 'coords')), ls[0].period, ls[0].geometry)
+        if len({l.window for l in ls}) > 1: raise ValueError(f"latents with different windows: {sorted({str(l.window) for l in ls})}")
+        return Latent(*(torch.cat([getattr(l, k) for l in ls]) for k in ('master_plan', 'local_plan', 'coords')), ls[0].period, ls[0].geometry, ls[0].window)
 
 # %% ../nbs/00_latent.ipynb #3c9c9ec6
 def make_latent(
     n:int,                 # number of images B
-    height:int, width:int, # image size in pixels (multiples of the cell size)
+    height:int, width:int, # image size in pixels (any; the window rule below)
     n_master:int=16,       # master-plan channels (paper: 16)
     n_local:int=2,         # local-plan channels (paper: 2)
     kind:str='xy',         # position kind of the generator: 'xy', 'strip' or 'torus'
@@ -236,7 +288,8 @@ def make_latent(
     device=None,
 ) -> Latent:
     "Draw a latent that generates `n` images of exactly `height` x `width` pixels."
-    hc, wc = latent_size(height, width, geometry)
+    height, width = check_pixels(height, width)
+    hc, wc = latent_size(*whole_size(height, width, geometry), geometry)   # the enclosing whole-cell image's cells
     period = check_period(kind, period)
     # master plan first, then the local plan from the same stream unless it has its own seed
     g = torch.Generator().manual_seed(int(seed)) if seed is not None else None
@@ -245,7 +298,7 @@ def make_latent(
     local = torch.randn((n, n_local, hc, wc), generator=gl)
     if tile_local: local = _tile_plan(local, period, geometry.margin[0])
     coords = latent_coords(hc, wc, top, left, frame or (height, width), POSITION_KINDS[kind], geometry)
-    return Latent(master, local, coords.expand(n, -1, -1, -1).contiguous(), period, geometry).to(device)
+    return Latent(master, local, coords.expand(n, -1, -1, -1).contiguous(), period, geometry, (0, 0, height, width)).to(device)
 
 def _tile_plan(t:Tensor, period:tuple, m0:int) -> Tensor:
     "Repeat `t` [B, C, hc, wc] with `period` (py, px) cells in the global cell index (image cell 0 = latent index `m0`)."
@@ -260,7 +313,7 @@ def _tile_plan(t:Tensor, period:tuple, m0:int) -> Tensor:
 # %% ../nbs/00_latent.ipynb #f1bba7a0
 def crop_latent(
     latent:Latent,
-    top:int, left:int,       # pixel position of the crop in the latent's image
+    top:int, left:int,       # pixel position of the crop in the latent's image (its window)
     height:int, width:int,   # crop size in pixels
 ) -> tuple[Latent, tuple[int, int]]: # (window, (dy, dx)): the crop is `G(window)[..., dy:dy+height, dx:dx+width]`
     "The latent window that generates a crop of the latent's image, and where the crop sits in the window's image."
@@ -270,8 +323,19 @@ def crop_latent(
         if int(v) != v: raise ValueError(f"crop {nm} must be a whole number of pixels, got {v!r}")
     if height < 1 or width < 1 or top < 0 or left < 0 or top + height > H or left + width > W:
         raise ValueError(f"crop (top={top}, left={left}, height={height}, width={width}) does not fit in the {H} x {W} image")
-    c, (mb, ma) = geometry.cell, geometry.margin
+    c, (mb, ma), (oy, ox) = geometry.cell, geometry.margin, latent.offset
+    top, left = top + oy, left + ox                                   # in the whole-cell image
     r0, c0 = top // c, left // c
     r1, c1 = -(-(top + height) // c), -(-(left + width) // c)
-    win = latent.map(lambda t: t[:, :, r0:r1 + mb + ma, c0:c1 + mb + ma])
+    cut = lambda t: t[:, :, r0:r1 + mb + ma, c0:c1 + mb + ma]
+    win = replace(latent, master_plan=cut(latent.master_plan), local_plan=cut(latent.local_plan), coords=cut(latent.coords), window=None)
     return win, (top - r0 * c, left - c0 * c)
+
+def crop_window(
+    latent:Latent,
+    top:int, left:int,       # pixel position of the crop in the latent's image
+    height:int, width:int,   # crop size in pixels
+) -> Latent:                 # generates exactly the crop: `G(crop_window(z, t, l, h, w)) == G(z)[..., t:t+h, l:l+w]`
+    "The latent of a crop: `crop_latent`'s window of cells, with the crop as its window."
+    win, (dy, dx) = crop_latent(latent, top, left, height, width)
+    return win.with_window(dy, dx, height, width)

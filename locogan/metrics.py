@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from torchvision.transforms.v2.functional import gaussian_blur
 from .latent import *
-from .models import periodicity_error, load_generator, Generator
+from .models import periodicity_error, load_generator, resolve_checkpoint, shipped_checkpoints, Generator
 from .train import save_atomic
 from .data import cache_dir  # $XDG_CACHE_HOME/locogan or ~/.cache/locogan
 
@@ -525,11 +525,16 @@ def transplant_attributes(
 # %% ../nbs/06_metrics.ipynb #47d7d2b5
 METRICS = ('fid', 'kid', 'swd', 'sifid', 'plan_effect', 'periodicity', 'seam', 'room_layout', 'transplant_smile', 'transplant_glasses')
 
-def _run_config(ckpt:Path) -> dict:
-    "The training run's config.json next to the generator, if any."
-    for f in (ckpt / 'config.json', ckpt.parent / 'config.json'):
-        if f.is_file(): return json.loads(f.read_text())
-    return {}
+def _run_config(folder:Path) -> dict:
+    "What a generator's folder says about its training: a run's config.json, or a shipped model's card.json recipe (resolved as training resolves it); {} if neither."
+    if (folder / 'config.json').is_file(): return json.loads((folder / 'config.json').read_text())
+    if not (folder / 'card.json').is_file(): return {}
+    from dataclasses import asdict
+    from locogan.train import TrainConfig, resolve_config
+    try:
+        r = {k: tuple(v) if isinstance(v, list) else v for k, v in (json.loads((folder / 'card.json').read_text()).get('recipe') or {}).items()}
+        return asdict(resolve_config(TrainConfig(**{**r, 'out': str(folder)})))
+    except (TypeError, ValueError, AttributeError) as e: raise ValueError(f"{folder / 'card.json'}: no valid training recipe ({e})") from None
 
 def _jsonable(x):
     "Non-finite floats (nan: undefined, e.g. no disagreeing pairs) as null, so the file is strict JSON."
@@ -556,9 +561,10 @@ def cli(argv=None) -> int:
     from locogan.data import make_source
     from locogan.sample import generate
     ap = argparse.ArgumentParser(prog='locogan eval', description='Evaluate a LocoGAN generator against real data; writes JSON.')
-    ap.add_argument('--checkpoint', required=True, help='run folder (or generator.safetensors) of `locogan train`')
-    src_g = ap.add_mutually_exclusive_group(required=True)
-    src_g.add_argument('--data', help='folder of real images'); src_g.add_argument('--image', help='one real pattern image')
+    ap.add_argument('--checkpoint', required=True, help=f"run folder, .safetensors file (generator.json beside it) or shipped model name ({', '.join(shipped_checkpoints())})")
+    src_g = ap.add_mutually_exclusive_group()
+    src_g.add_argument('--data', help='folder of real images (default: the data the checkpoint was trained on, from its config.json or card.json)')
+    src_g.add_argument('--image', help='one real pattern image')
     src_g.add_argument('--dataset', help='embedded data set: brick, grass, gravel, coffee, chelsea, astronaut, synthfaces, synthrooms')
     ap.add_argument('--metrics', default='fid,kid,swd', help=f"comma-separated, from: {','.join(METRICS)}")
     ap.add_argument('--n', type=int, default=256, help='images per set (FID wants thousands; CPU runs use hundreds)')
@@ -571,26 +577,34 @@ def cli(argv=None) -> int:
     ap.add_argument('--untrained', action='store_true', help='evaluate an untrained generator of the same config (the ceiling)')
     ap.add_argument('--batch', type=int, default=32); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='cpu'); ap.add_argument('--out', required=True, help='JSON file to write')
-    a = ap.parse_args(argv)
+    try: a = ap.parse_args(argv)
+    except SystemExit as e: return e.code                                           # --help (0) or a usage error (2), already printed
     metrics = [m.strip() for m in a.metrics.split(',') if m.strip()]
-    bad = [m for m in metrics if m not in METRICS]
-    if bad: ap.error(f"unknown metrics {bad}; valid: {', '.join(METRICS)}")
-    if a.n < 2: ap.error(f"--n must be at least 2, got {a.n}")
-    ckpt = Path(a.checkpoint)
-    G = load_generator(ckpt, a.device)
+    try:                                                                            # bad input: one line and exit code 2
+        bad = [m for m in metrics if m not in METRICS]
+        if bad: raise ValueError(f"unknown metrics {bad}; valid: {', '.join(METRICS)}")
+        if a.n < 2: raise ValueError(f"--n must be at least 2, got {a.n}")
+        wts = resolve_checkpoint(a.checkpoint)
+        G = load_generator(wts, a.device)
+        rc = _run_config(wts.parent)
+        data = dict(data=a.data, image=a.image, dataset=a.dataset)
+        if not any(data.values()): data = {k: rc.get(k) for k in data}             # the data it was trained on
+        if not any(data.values()):
+            raise ValueError(f"say what to compare {wts} with: --data DIR, --image FILE or --dataset NAME (no config.json or card.json beside it names its data)")
+        crop = tuple(a.crop or rc.get('crop') or (64, 64))
+        src = make_source(**data, crop=crop, image_size=a.image_size or rc.get('image_size'), resize=a.resize or rc.get('resize'))
+        if a.whole:
+            pairs = _whole_pairs(src, a.n, G.geometry.cell)
+            if len(pairs) < 2: raise ValueError(f"--whole needs at least 2 real images; {src.name} has {len(src)}: compare crops instead")
+    except (ValueError, FileNotFoundError) as e:
+        print(f"locogan eval: error: {' '.join(str(e).split())}", file=sys.stderr); return 2
     if a.untrained: G = Generator(G.cfg).to(a.device).eval()
-    rc = _run_config(ckpt if ckpt.is_dir() else ckpt.parent)
-    crop = tuple(a.crop or rc.get('crop') or (64, 64))
-    src = make_source(data=a.data, image=a.image, dataset=a.dataset, crop=crop,
-                      image_size=a.image_size or rc.get('image_size'), resize=a.resize or rc.get('resize'))
     feat = (lambda: RandomFeatures(16)) if a.weights == 'random' else (lambda: inception(weights=a.weights, device=a.device))
     need_feat = any(m in metrics for m in ('fid', 'kid'))
     net = feat() if need_feat else None
     res, floor, info = {}, {}, {}
     # the two (or three) sets
     if a.whole:
-        pairs = _whole_pairs(src, a.n, G.geometry.cell)
-        if len(pairs) < 2: ap.error(f"--whole needs at least 2 real images; {src.name} has {len(src)}: compare crops instead")
         real = [im for im, _ in pairs]
         fake = lambda: (generate(G, 1, H, W, seed=a.seed + i, device=a.device) for i, (_, (H, W)) in enumerate(pairs))
         floor_real = None
@@ -647,7 +661,7 @@ def cli(argv=None) -> int:
             dets, acc = face_detectors()
             res[f'transplant_{attr}'] = dict(transplant_attributes(G, attr, n=32, seed=a.seed, detectors=dets, device=a.device),
                                              detector_accuracy=acc[attr])
-    out = dict(command='locogan eval ' + ' '.join(argv if argv is not None else sys.argv[1:]), checkpoint=str(ckpt),
+    out = dict(command='locogan eval ' + ' '.join(argv if argv is not None else sys.argv[1:]), checkpoint=a.checkpoint, weights=str(wts),
                untrained=a.untrained, generator=json.loads(G.cfg.to_json()), data=src.name, seed=a.seed, **info,
                features=None if not need_feat else ('RandomFeatures (smoke test: numbers mean nothing)' if a.weights == 'random' else
                    f'2048-d pool features of the FID Inception-v3 (torch-fidelity network, weights: {a.weights}), inputs resized to 299 by the network'),

@@ -6,18 +6,21 @@ Docs: https://locogan.github.io/locogan/models.html.md"""
 
 # %% ../nbs/01_models.ipynb #d910d232
 from __future__ import annotations
-import json
-from dataclasses import dataclass, asdict, field
+import hashlib, json
+from dataclasses import dataclass, asdict, field, fields
+from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from torch.nn.utils import parametrize
+from safetensors.torch import save_file, load_file
 from .latent import *
 
 # %% auto #0
-__all__ = ['PRESETS', 'UPSAMPLE', 'preset_widths', 'GeneratorConfig', 'layer_coords', 'ResizeKernel', 'Generator', 'raw_weight',
-           'init_weights', 'periodicity_error', 'Discriminator', 'layer_specs', 'n_params', 'save_generator',
-           'load_generator']
+__all__ = ['PRESETS', 'UPSAMPLE', 'HASHES', 'preset_widths', 'GeneratorConfig', 'layer_coords', 'ResizeKernel', 'Generator',
+           'raw_weight', 'init_weights', 'periodicity_error', 'Discriminator', 'layer_specs', 'n_params',
+           'CheckpointError', 'CheckpointNotFound', 'shipped_checkpoints', 'resolve_checkpoint', 'sha256_file',
+           'config_sha256', 'write_generator_json', 'save_generator', 'read_generator_json', 'load_generator']
 
 # %% ../nbs/01_models.ipynb #99c9d4d0
 PRESETS = {
@@ -125,7 +128,7 @@ class Generator(nn.Module):
         if latent.geometry != self.geometry:
             raise ValueError(f"the latent was drawn for {latent.geometry.cell} px cells, this generator's are {self.geometry.cell} px "
                              f"({self.geometry.n_up} stride-2 layers): draw it with geometry=G.geometry, or with sample_latent(G, ...)")
-        H, W = latent.image_size
+        H, W = latent.whole_size                                        # the whole-cell image its cells generate
         for i, (up, lg) in enumerate(zip(self.ups, self.geometry.layers)):
             x = torch.cat([x, self.positions(latent, i, x.shape[2:]).to(x.dtype)], 1)  # append position channels
             x = _conv_transpose(up['conv'], x, lg)                      # [B, w_i, 2h - 2 - trim, ...]: complete outputs only
@@ -135,7 +138,7 @@ class Generator(nn.Module):
         x = torch.tanh(_conv_transpose(self.out, x, lg))                # [B, 3, H, W] (gray: [B, 1, H, W])
         if self.cfg.gray: x = x.expand(-1, self.cfg.out_channels, -1, -1).contiguous()  # the same gray in every channel
         assert x.shape[2:] == (H, W), (x.shape, H, W)
-        return x
+        return latent.crop(x)                                           # [B, 3, h, w]: the latent's window (any size; 00_latent)
 
 def _conv_transpose(conv:nn.ConvTranspose2d, x:Tensor, lg:LayerGeometry) -> Tensor:
     "`conv(x)` without its first `lg.trim` rows and columns: dropped by the convolution itself (no copy) when it can."
@@ -204,31 +207,110 @@ def layer_specs(m:nn.Module) -> list[tuple]:
 def n_params(m:nn.Module) -> int: return sum(p.numel() for p in m.parameters())
 
 # %% ../nbs/01_models.ipynb #de54a252
-from pathlib import Path
-from safetensors.torch import save_file, load_file
+class CheckpointError(ValueError):
+    "A generator or training checkpoint that cannot be used; the message is one line naming the file."
+    def __init__(self, msg): super().__init__(' '.join(str(msg).split()))   # one line, whatever the cause said
+
+class CheckpointNotFound(CheckpointError, FileNotFoundError):
+    "No checkpoint where one was named; the message says what would be valid."
+
+def _cause(e:Exception) -> str:
+    "An exception as a short clause: its type and the first line of its message."
+    lines = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {lines[0][:200]}" if lines else type(e).__name__
+
+def shipped_checkpoints() -> dict:
+    "Generators shipped with the package: {name: folder} for every `locogan/checkpoints/NAME/generator.safetensors`."
+    import locogan
+    root = Path(locogan.__file__).parent / 'checkpoints'
+    return {p.parent.name: p.parent for p in sorted(root.glob('*/generator.safetensors'))} if root.is_dir() else {}
+
+def resolve_checkpoint(
+    name_or_path,            # a run folder, a .safetensors file (generator.json beside it) or a shipped model name
+) -> Path:                   # the weights file, with generator.json beside it
+    "The `generator.safetensors` a checkpoint name means; `CheckpointNotFound` saying what would be valid otherwise."
+    p, shipped = Path(str(name_or_path)).expanduser(), shipped_checkpoints()
+    if not p.exists() and str(name_or_path) in shipped: p = shipped[str(name_or_path)]
+    if p.is_dir():
+        if not (p / 'generator.safetensors').exists():
+            raise CheckpointNotFound(f"checkpoint folder {p} has no generator.safetensors (a run folder of `locogan train` holds generator.safetensors + generator.json)")
+        p = p / 'generator.safetensors'
+    if not p.exists():
+        runs = sorted(str(q.parent) for q in Path('runs').glob('*/generator.safetensors')) if Path('runs').is_dir() else []
+        raise CheckpointNotFound(f"no checkpoint {str(name_or_path)!r}: give a run folder holding generator.safetensors + generator.json, "
+                                 f"a generator.safetensors file, or a shipped model name ({', '.join(shipped) or 'none shipped yet'})"
+                                 + (f"; run folders found here: {', '.join(runs)}" if runs else ''))
+    if p.suffix != '.safetensors': raise CheckpointError(f"checkpoint {p} is not a .safetensors file or a run folder")
+    if not (p.parent / 'generator.json').is_file(): raise CheckpointNotFound(f"no generator.json next to {p} (it holds the generator's config)")
+    return p
+
+# %% ../nbs/01_models.ipynb #4b72ee27
+def sha256_file(path) -> str:
+    "SHA-256 of a file's bytes, as `sha256sum` prints it."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
+    return h.hexdigest()
+
+def config_sha256(cfg:dict) -> str:
+    "SHA-256 of a generator config as written to generator.json (a dict), independent of its layout."
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True, separators=(',', ':')).encode()).hexdigest()
+
+HASHES = ('weights_sha256', 'config_sha256')  # what generator.json records besides the config
+
+def write_generator_json(
+    cfg:GeneratorConfig,     # the generator's config
+    weights,                 # its generator.safetensors (hashed here); generator.json is written beside it
+) -> Path:
+    "Write `generator.json`: the config, the SHA-256 of the weights file and of the config."
+    weights = Path(weights); d = json.loads(cfg.to_json())
+    d.update(weights_sha256=sha256_file(weights), config_sha256=config_sha256(d))
+    (p := weights.with_name('generator.json')).write_text(json.dumps(d, indent=1))
+    return p
 
 def save_generator(G:Generator, folder) -> Path:
     "Write `generator.safetensors` and `generator.json` into `folder`; returns the weights' path."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     sd = {k: v.detach().cpu().contiguous() for k, v in G.state_dict().items()}
     save_file(sd, str(folder / 'generator.safetensors'))
-    (folder / 'generator.json').write_text(G.cfg.to_json())
+    write_generator_json(G.cfg, folder / 'generator.safetensors')
     return folder / 'generator.safetensors'
 
-def load_generator(path, device='cpu') -> Generator:
-    "Load a generator from a folder (or its `generator.safetensors`) holding `generator.safetensors` + `generator.json`, in eval mode."
+def read_generator_json(path) -> tuple[GeneratorConfig, dict]:
+    "The config in a generator.json and the hashes it records, checked; a one-line `CheckpointError` naming the file otherwise."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"generator checkpoint {path} does not exist (give a folder with generator.safetensors + generator.json, or the .safetensors file)")
-    folder = path if path.is_dir() else path.parent
-    wts, cfgf = folder / 'generator.safetensors', folder / 'generator.json'
-    for f in (wts, cfgf):
-        if not f.exists(): raise FileNotFoundError(f"no {f.name} in {folder} (a generator is saved as generator.safetensors + generator.json)")
-    G = Generator(GeneratorConfig.from_json(cfgf.read_text()))
-    sd, own = load_file(str(wts)), G.state_dict()
+    try: d = json.loads(path.read_bytes().decode('utf-8'))
+    except (ValueError, OSError) as e:                   # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise CheckpointError(f"{path} is not a readable generator config ({_cause(e)}); it should be the JSON that save_generator writes") from None
+    if not isinstance(d, dict): raise CheckpointError(f"{path} holds a JSON {type(d).__name__}, not a generator config (an object of GeneratorConfig fields)")
+    hashes = {k: d.pop(k) for k in HASHES if k in d}
+    valid = [f.name for f in fields(GeneratorConfig)]
+    if bad := sorted(set(d) - set(valid)):
+        raise CheckpointError(f"{path}: unknown fields {', '.join(map(repr, bad))} (edited or corrupted?); valid: {', '.join(valid + list(HASHES))}")
+    if 'config_sha256' in hashes and hashes['config_sha256'] != config_sha256(d):
+        raise CheckpointError(f"{path}: the config does not match the config_sha256 it records (the file was edited or corrupted)")
+    try: cfg = GeneratorConfig(**d)
+    except (TypeError, ValueError) as e: raise CheckpointError(f"{path}: not a valid generator config ({_cause(e)})") from None
+    return cfg, hashes
+
+def load_generator(
+    checkpoint,              # a run folder, a .safetensors file (generator.json beside it) or a shipped model name
+    device='cpu',            # where the generator goes
+) -> Generator:              # in eval mode
+    "Load a generator, checking its weights and config against the hashes its generator.json records; a one-line `CheckpointError` otherwise."
+    wts = resolve_checkpoint(checkpoint); cfgf = wts.with_name('generator.json')
+    cfg, hashes = read_generator_json(cfgf)
+    if 'weights_sha256' in hashes and sha256_file(wts) != hashes['weights_sha256']:
+        raise CheckpointError(f"{wts} does not match the SHA-256 that {cfgf.name} records: the weights file is truncated or corrupted (copy or export it again)")
+    try: sd = load_file(str(wts))
+    except Exception as e: raise CheckpointError(f"{wts} is not a readable safetensors file ({_cause(e)}); truncated or corrupted?") from None
+    try: G = Generator(cfg)
+    except Exception as e: raise CheckpointError(f"{cfgf}: cannot build a generator from its config ({_cause(e)})") from None
+    own = G.state_dict()
     diff = [f"{k}: file {tuple(sd[k].shape)} vs config {tuple(own[k].shape)}" for k in own if k in sd and sd[k].shape != own[k].shape]
     missing, extra = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
     if diff or missing or extra:
-        raise ValueError(f"{wts} does not match {cfgf.name} ({G.cfg}): " + '; '.join(
+        raise CheckpointError(f"{wts} does not match {cfgf.name} ({G.cfg}): " + '; '.join(
             diff + ([f"missing {missing[:4]}"] if missing else []) + ([f"unexpected {extra[:4]}"] if extra else [])))
     G.load_state_dict(sd)
     return G.to(device).eval()

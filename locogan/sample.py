@@ -6,47 +6,26 @@ Docs: https://locogan.github.io/locogan/sample.html.md"""
 
 # %% ../nbs/04_sample.ipynb #b4e3533c
 from __future__ import annotations
-import argparse, hashlib, math, sys, time
+import argparse, hashlib, math, os, sys, time
 from pathlib import Path
 import numpy as np
 import torch
 from torch import Tensor
 from .latent import *
 from .models import Generator, GeneratorConfig, load_generator, periodicity_error, raw_weight
+from .models import CheckpointNotFound, shipped_checkpoints, resolve_checkpoint
 
 # %% auto #0
-__all__ = ['MAX_SIDE', 'shipped_checkpoints', 'resolve_checkpoint', 'parse_size', 'lively', 'example_generator', 'show_images',
-           'sample_latent', 'generate', 'generate_pattern', 'vary_local_plan', 'to_uint8', 'iter_bands',
-           'generate_tiled', 'cli']
+__all__ = ['MAX_SIDE', 'parse_size', 'whole_memory', 'free_memory', 'lively', 'example_generator', 'show_images', 'sample_latent',
+           'generate', 'generate_pattern', 'vary_local_plan', 'to_uint8', 'iter_bands', 'generate_tiled', 'cli',
+           'shipped_checkpoints', 'resolve_checkpoint']
 
 # %% ../nbs/04_sample.ipynb #879c196c
 MAX_SIDE = 1 << 17  # 131072 pixels: larger sides are refused as a likely typo
+_all_ = ['shipped_checkpoints', 'resolve_checkpoint']  # defined in locogan.models (01_models); still importable from here
 
-def shipped_checkpoints() -> dict:
-    "Generators shipped with the package: {name: folder} for every `locogan/checkpoints/NAME/generator.safetensors`."
-    import locogan
-    root = Path(locogan.__file__).parent / 'checkpoints'
-    return {p.parent.name: p.parent for p in sorted(root.glob('*/generator.safetensors'))} if root.is_dir() else {}
-
-def resolve_checkpoint(name_or_path) -> Path:
-    "The `generator.safetensors` of a run folder, a weights file, or a shipped model name; a clear error otherwise."
-    p, shipped = Path(str(name_or_path)).expanduser(), shipped_checkpoints()
-    if not p.exists() and str(name_or_path) in shipped: p = shipped[str(name_or_path)]
-    if p.is_dir():
-        if not (p / 'generator.safetensors').exists():
-            raise FileNotFoundError(f"checkpoint folder {p} has no generator.safetensors (a run folder of `locogan train` holds generator.safetensors + generator.json)")
-        p = p / 'generator.safetensors'
-    if not p.exists():
-        runs = sorted(str(q.parent) for q in Path('runs').glob('*/generator.safetensors')) if Path('runs').is_dir() else []
-        raise FileNotFoundError(f"no checkpoint {name_or_path!r}: give a run folder holding generator.safetensors + generator.json, "
-                                f"a generator.safetensors file, or a shipped model name ({', '.join(shipped) or 'none shipped yet'})"
-                                + (f"; run folders found here: {', '.join(runs)}" if runs else ''))
-    if p.suffix != '.safetensors': raise ValueError(f"checkpoint {p} is not a .safetensors file or a run folder")
-    if not (p.parent / 'generator.json').exists(): raise FileNotFoundError(f"no generator.json next to {p} (it holds the generator's config)")
-    return p
-
-def parse_size(s:str, geometry=GEOMETRY) -> tuple[int, int]:
-    "'HxW' (or one number for a square) -> (H, W), checked: positive, at most MAX_SIDE, multiples of the cell size."
+def parse_size(s:str) -> tuple[int, int]:
+    "'HxW' (or one number for a square) -> (H, W) in pixels, checked: whole numbers, positive, at most MAX_SIDE (any size: 00_latent)."
     try: parts = [int(v) for v in s.lower().replace('*', 'x').split('x')]
     except ValueError: raise ValueError(f"size {s!r} is not HxW in pixels, e.g. 256x512") from None
     if len(parts) == 1: parts = parts * 2
@@ -54,7 +33,34 @@ def parse_size(s:str, geometry=GEOMETRY) -> tuple[int, int]:
     for v in parts:
         if v <= 0: raise ValueError(f"size {s!r}: sides must be positive, got {v}")
         if v > MAX_SIDE: raise ValueError(f"size {s!r}: a side of {v} pixels is over the limit of {MAX_SIDE}")
-    return check_size(*parts, geometry)
+    return check_pixels(*parts)
+
+def whole_memory(
+    G:Generator, height:int, width:int, # generator and image size in pixels
+    n:int=1,                 # images in one forward pass
+) -> int:                    # bytes, about
+    "About how much memory generating `n` images of `height` x `width` whole (not tiled) takes at its peak, in float32."
+    geo, pc = G.geometry, n_position_channels(G.cfg.positions)
+    Hc, Wc = whole_size(height, width, geo)
+    widths = (G.cfg.n_master + G.cfg.n_local,) + tuple(G.cfg.widths) + (G.cfg.out_channels,)
+    peak = 0
+    for i in range(len(widths) - 1):          # layer i: input at 2**i, output at 2**(i+1) pixels per cell (the last: stride 1)
+        a_in = Hc * Wc / 4 ** (geo.n_up - i)
+        a_out = a_in * (4 if i < geo.n_up else 1)
+        peak = max(peak, 2 * (widths[i] + pc) * a_in + 3 * widths[i + 1] * a_out)   # input and its copy with positions; conv, BN, ReLU
+    return int(4 * n * peak * 4 / 3)          # x 4/3: the peak RSS measured at 2048^2 and 4096^2 (small preset) over this count
+
+def free_memory(device='cpu') -> int|None:
+    "Bytes free for tensors on `device` (cuda: free device memory; cpu: MemAvailable), or None when the system does not say."
+    dev = torch.device(device)
+    if dev.type == 'cuda': return torch.cuda.mem_get_info(dev)[0]
+    try:
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
+    except OSError: pass
+    try: return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (ValueError, OSError, AttributeError): return None
 
 # %% ../nbs/04_sample.ipynb #d9f2f12b
 def lively(G, std=0.15):
@@ -67,7 +73,7 @@ def lively(G, std=0.15):
     return G.eval()
 
 def example_generator(
-    name,                 # a shipped model name or a run folder name (None: go straight to the untrained fallback)
+    name,                 # a shipped model name, a run folder or .safetensors file, or a run folder name under `runs` (None: the untrained fallback)
     runs='runs',          # folder where run folders are looked for
     **cfg,                # GeneratorConfig fields of the untrained fallback
 ) -> Generator:
@@ -75,7 +81,7 @@ def example_generator(
     from locogan.models import PRESETS
     for cand in ([name, f'{runs}/{name}'] if name else []):
         try: p = resolve_checkpoint(cand)
-        except (FileNotFoundError, ValueError): continue
+        except CheckpointNotFound: continue          # not there: try the next place (a damaged checkpoint still fails)
         print('using the trained generator', p); return load_generator(p)
     print(f'no trained generator {name!r} (shipped or in {runs}): using an untrained small generator {cfg or ""}')
     torch.manual_seed(0)
@@ -110,18 +116,19 @@ def _randn(shape, *counters) -> Tensor:
 def sample_latent(
     G:Generator,             # the generator (its config gives n_master, n_local, positions and period)
     n:int,                   # number of images B
-    height:int, width:int,   # image size in pixels (multiples of the cell size, 16)
+    height:int, width:int,   # image size in pixels (any: the window of its whole-cell image, 00_latent)
     seed:int=0,              # seed of the master plans (and of the local plans unless `local_seed` is given)
     local_seed:int=None,     # seed of the local plans
     period=None,             # (py, px) or one int, in cells; default: the generator's
     tile_local:bool=True,    # repeat the local plan with the period (False: semi-periodic)
-    rows:tuple=None,         # (r0, r1): only latent rows r0..r1-1 (noise padding included); default all
+    rows:tuple=None,         # (r0, r1): only latent rows r0..r1-1 of the whole-cell image (noise padding included; no window); default all
     first:int=0,             # index of the first image (image b of a batch has the same latent for any B)
     device=None,
 ) -> Latent:                 # master_plan [B, n_master, hc, wc], local_plan [B, n_local, hc, wc], coords [B, 2, hc, wc]
     "Draw the latent (or a band of latent rows) of `n` images of `height` x `width` pixels for `G`, reproducibly."
     cfg, geo = G.cfg, G.geometry
-    hc, wc = latent_size(height, width, geo)
+    height, width = check_pixels(height, width)
+    hc, wc = latent_size(*whole_size(height, width, geo), geo)   # the cells of the enclosing whole-cell image
     period = check_period(cfg.positions, period if period is not None else cfg.period)
     r0, r1 = rows or (0, hc)
     if not 0 <= r0 < r1 <= hc: raise ValueError(f"rows {rows} outside the latent's {hc} rows")
@@ -137,14 +144,15 @@ def sample_latent(
         local.append(torch.stack([_randn((cfg.n_local, wdraw), 'local', local_seed, b, j) for j in src_rows], 1)[:, :, src_cols])
     coords = latent_coords(r1 - r0, wc, top=geo.cell * r0, left=0, frame=(height, width),
                            periodic=POSITION_KINDS[cfg.positions], geometry=geo)
-    return Latent(torch.stack(master), torch.stack(local), coords.expand(n, -1, -1, -1), period, geo).to(device)
+    window = None if rows else (0, 0, height, width)   # the top-left window (00_latent); a band of rows is whole cells
+    return Latent(torch.stack(master), torch.stack(local), coords.expand(n, -1, -1, -1), period, geo, window).to(device)
 
 # %% ../nbs/04_sample.ipynb #38c6ee66
 @torch.no_grad()
 def generate(
     G:Generator,             # the generator (use eval mode: `load_generator` returns it so)
     n:int,                   # number of images B
-    height:int, width:int,   # image size in pixels (multiples of 16)
+    height:int, width:int,   # image size in pixels (any, at least 1 x 1)
     seed:int=0,              # seed of the master plans (and local plans unless `local_seed`)
     local_seed:int=None,     # seed of the local plans
     period=None,             # (py, px) or one int, in cells, for strip / torus generators; default: G's
@@ -152,7 +160,7 @@ def generate(
     batch_size:int=8,        # images per forward pass (bounds memory)
     device=None,             # where to run; default: where G is
 ) -> Tensor:                 # [n, 3, height, width] in [-1, 1], on the CPU
-    "Generate `n` images of any valid size; the same seeds give the same images, whatever `batch_size`."
+    "Generate `n` images of any size; the same seeds give the same images, whatever `batch_size`."
     device = device or next(G.parameters()).device
     out = []
     for b in range(0, n, batch_size):
@@ -167,9 +175,13 @@ def generate_pattern(
     period=None,             # (py, px) or one int, in cells; default: G's
     semi_periodic:bool=False,# a separate local plan for every period element
     seed:int=0, local_seed:int=None, batch_size:int=8, device=None,
+    wrap:bool=False,         # a tileable image: refuse sizes that are not a whole number of periods
 ) -> Tensor:                 # [n, 3, height, width] in [-1, 1]; periodic with 16 * period pixels unless semi-periodic
-    "Periodic (or semi-periodic) patterns from a strip or torus generator."
+    "Periodic (or semi-periodic) patterns of any size from a strip or torus generator; with `wrap`, images that tile."
     if G.cfg.positions == 'xy': raise ValueError("generate_pattern needs a generator with 'strip' or 'torus' positions; this one has 'xy'")
+    if wrap:
+        if semi_periodic: raise ValueError("a semi-periodic pattern does not wrap around (its period elements differ): drop wrap or semi_periodic")
+        check_wrap(G.cfg.positions, period if period is not None else G.cfg.period, height, width, G.geometry)
     return generate(G, n, height, width, seed, local_seed, period, not semi_periodic, batch_size, device)
 
 # %% ../nbs/04_sample.ipynb #bfca12b3
@@ -198,20 +210,21 @@ def iter_bands(
 ):                           # yields (top, band): [3, h, width] float in [-1, 1], or [h, width, 3] uint8 if `quantise`
     "Generate an image band by band, each band tile by tile, drawing only each band's latent rows."
     geo = G.geometry
-    height, width = check_size(height, width, geo)
+    height, width = check_pixels(height, width)
     if tile % geo.cell or tile < geo.cell: raise ValueError(f"tile {tile} must be a positive multiple of {geo.cell} pixels")
     device = device or next(G.parameters()).device
-    m, done, t0 = sum(geo.margin), 0, time.perf_counter()
-    for top in range(0, height, tile):
-        h = min(tile, height - top)
-        r0 = top // geo.cell
-        z = sample_latent(G, 1, height, width, seed, local_seed, period, tile_local, rows=(r0, r0 + h // geo.cell + m),
+    c, m, done, t0 = geo.cell, sum(geo.margin), 0, time.perf_counter()
+    cells = lambda n: -(-n // c)                               # whole cells that hold n pixels
+    for top in range(0, height, tile):                         # the image is the top-left window of its whole-cell image:
+        h = min(tile, height - top)                            # only the last band and the last tile of a band are cut
+        r0 = top // c
+        z = sample_latent(G, 1, height, width, seed, local_seed, period, tile_local, rows=(r0, r0 + cells(h) + m),
                           first=index, device=device)
         band = torch.empty(h, width, 3, dtype=torch.uint8) if quantise else torch.empty(3, h, width)
         for left in range(0, width, tile):
             w = min(tile, width - left)
-            win = z.map(lambda t: t[:, :, :, left // geo.cell:(left + w) // geo.cell + m])  # the tile's latent window
-            img = G(win)[0].float().cpu()                                                    # [3, h, w]
+            win = z.map(lambda t: t[:, :, :, left // c:left // c + cells(w) + m])         # the tile's latent window
+            img = G(win)[0, :, :h, :w].float().cpu()                                        # [3, h, w]
             if quantise: band[:, left:left + w] = to_uint8(img)
             else: band[:, :, left:left + w] = img
             done += h * w
@@ -232,7 +245,7 @@ def generate_tiled(
     "Stream an image of any size to a PNG, tile by tile; equals `generate(G, index+1, height, width, seed, ...)[index]`."
     import png
     from tqdm.auto import tqdm
-    height, width = check_size(height, width, G.geometry)
+    height, width = check_pixels(height, width)
     out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
     n_tiles = -(-height // tile) * -(-width // tile)
     bar = tqdm(total=n_tiles, unit='tile', desc=f'{height}x{width}', disable=not progress)
@@ -251,35 +264,42 @@ def cli(argv=None) -> int:
     "`locogan sample`: write images of any size from a generator checkpoint."
     ap = argparse.ArgumentParser(prog='locogan sample', description='Sample images of any size from a LocoGAN generator; '
                                  'with --tile, stream one image of any size to a PNG tile by tile in bounded memory.')
-    ap.add_argument('--checkpoint', required=True, help='run folder (generator.safetensors + generator.json) or a generator.safetensors')
-    ap.add_argument('--size', required=True, help='HxW in pixels, multiples of the latent cell (16 px; 32 for brick), e.g. 256x512')
+    ap.add_argument('--checkpoint', required=True, help=f"run folder (generator.safetensors + generator.json), .safetensors file (generator.json beside it) "
+                    f"or shipped model name ({', '.join(shipped_checkpoints()) or 'none shipped yet'})")
+    ap.add_argument('--size', required=True, help='HxW in pixels, any size (one number: a square), e.g. 200x300')
     ap.add_argument('--n', type=int, default=1, help='number of images (FILE_000.png, ... when more than one)')
     ap.add_argument('--seed', type=int, default=0, help='seed of the master plans (and local plans)')
     ap.add_argument('--local-seed', type=int, default=None, help='seed of the local plans (default: --seed)')
     ap.add_argument('--positions', choices=list(POSITION_KINDS), default=None, help="must match the checkpoint's (default: its own)")
-    ap.add_argument('--period', type=int, default=None, help="period in latent cells (16 px; 32 for brick) for strip/torus (default: the checkpoint's); must divide the size")
+    ap.add_argument('--period', type=int, default=None, help="period in latent cells (16 px; 32 for brick) for strip/torus (default: the checkpoint's)")
+    ap.add_argument('--wrap', action='store_true', help='strip/torus: a tileable image (its edges continue into each other); the size must be a whole number of periods')
     ap.add_argument('--semi-periodic', action='store_true', help='a separate local plan for every period element')
     ap.add_argument('--tile', type=int, default=None, help='stream tile by tile with this tile size in pixels (bounded memory)')
     ap.add_argument('--device', default='cpu', help='cpu, cuda, cuda:1, mps, ...')
     ap.add_argument('--out', required=True, help='output PNG file')
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if '--size' in argv[:-1]:                       # '--size -5x5': a value, not an option (so that it gets its own message)
+        i = argv.index('--size'); argv[i:i + 2] = [f'--size={argv[i + 1]}']
     try: a = ap.parse_args(argv)
     except SystemExit as e: return e.code  # --help (0) or a usage error (2), already printed
     try:
         H, W = parse_size(a.size)
         if a.n < 1: raise ValueError(f"--n must be at least 1, got {a.n}")
-        G = load_generator(resolve_checkpoint(a.checkpoint), a.device)
-        check_size(H, W, G.geometry)                # whole cells of this generator: 32 px with five stride-2 layers
+        G = load_generator(a.checkpoint, a.device)        # a run folder, a .safetensors file or a shipped name
         kind = G.cfg.positions
         if a.positions is not None and a.positions != kind:
             raise ValueError(f"--positions {a.positions} does not match the checkpoint, which was trained with {kind!r} positions")
         period = check_period(kind, a.period if a.period is not None else G.cfg.period)
-        for axis, p, size in (('height', period[0], H), ('width', period[1], W)):
-            if p and (size // G.geometry.cell) % p:
-                ok = [d for d in range(1, size // G.geometry.cell + 1) if (size // G.geometry.cell) % d == 0]
-                raise ValueError(f"period {p} cells ({p * G.geometry.cell} px) does not divide the {axis} {size} px "
-                                 f"({size // G.geometry.cell} cells); periods that do: {ok}")
+        if a.wrap:                                  # only a tileable image needs the period to divide the size
+            if a.semi_periodic: raise ValueError("--wrap with --semi-periodic: a semi-periodic pattern does not wrap around (its period elements differ)")
+            try: check_wrap(kind, period, H, W, G.geometry)
+            except ValueError as e: raise ValueError(f"--wrap: {e}") from None
         if a.tile is not None and (a.tile < G.geometry.cell or a.tile % G.geometry.cell):
             raise ValueError(f"--tile {a.tile} must be a positive multiple of {G.geometry.cell} pixels")
+        need, free = whole_memory(G, H, W), free_memory(a.device)
+        if a.tile is None and free is not None and need > free:
+            raise ValueError(f"an image of {H} x {W} px needs about {need / 2**30:.1f} GiB to generate whole and {free / 2**30:.1f} GiB "
+                             f"are free on {a.device}: stream it tile by tile with --tile 512")
     except (ValueError, FileNotFoundError) as e:
         print(f"locogan sample: error: {e}", file=sys.stderr); return 2
     out = Path(a.out)

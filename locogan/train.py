@@ -22,9 +22,10 @@ __all__ = ['PATTERNS', 'PHOTOS', 'CHOICES', 'RESUMABLE_CHANGES', 'AUGMENTS', 'AU
            'TrainConfig', 'pack_manifest', 'data_defaults', 'resolve_config', 'fill_from_data', 'd_loss', 'r1_penalty',
            'g_loss', 'diff_augment', 'step_generator', 'crop_inputs', 'train_step', 'make_discriminator',
            'make_optimizers', 'averaged_generator', 'standing_stats', 'rng_state', 'set_rng_state', 'fsync_dir',
-           'save_atomic', 'checkpoints', 'load_checkpoint', 'progress_latent', 'save_grid', 'pick_device', 'dist_env',
-           'sync_buffers', 'state_dicts_hash', 'state_hash', 'StepBatches', 'real_batch_loader', 'default_workers',
-           'make_data_source', 'write_checkpoint', 'train', 'field_comments', 'make_parser', 'parse_config', 'cli']
+           'save_atomic', 'checkpoints', 'load_checkpoint', 'checkpoint_weights_sha256', 'progress_latent', 'save_grid',
+           'pick_device', 'dist_env', 'sync_buffers', 'state_dicts_hash', 'state_hash', 'StepBatches',
+           'real_batch_loader', 'default_workers', 'make_data_source', 'write_checkpoint', 'train', 'field_comments',
+           'make_parser', 'parse_config', 'cli']
 
 # %% ../nbs/03_train.ipynb #33b3784f
 @dataclass
@@ -368,8 +369,19 @@ def checkpoints(out) -> list[Path]:
     return sorted((Path(out) / 'checkpoints').glob('checkpoint-*.pt'))
 
 def load_checkpoint(path, map_location='cpu') -> dict:
-    "Load a checkpoint with `weights_only=True` (tensors and plain values only)."
-    return torch.load(path, map_location=map_location, weights_only=True)
+    "Load a checkpoint with `weights_only=True` (tensors and plain values only), checking the SHA-256 of its weights where it records one; a one-line `CheckpointError` naming the file otherwise."
+    try: ck = torch.load(path, map_location=map_location, weights_only=True)
+    except FileNotFoundError: raise CheckpointNotFound(f"no checkpoint {path}") from None
+    except Exception as e:
+        cause = (str(e).strip().splitlines() or [''])[0][:200]
+        raise CheckpointError(f"{path} is not a readable checkpoint, truncated or corrupted? ({type(e).__name__}: {cause})") from None
+    if isinstance(ck, dict) and 'weights_sha256' in ck and ck['weights_sha256'] != checkpoint_weights_sha256(ck):
+        raise CheckpointError(f"{path}: its weights do not match the SHA-256 it records (the file is corrupted)")
+    return ck
+
+def checkpoint_weights_sha256(ck:dict) -> str:
+    "SHA-256 of a checkpoint's G and D weights (and the moving average of G, if the run keeps one): what `write_checkpoint` records and the loop's `state_hash` computes."
+    return state_dicts_hash(ck['G'], ck['D'], *([ck['G_ema']] if 'G_ema' in ck else []))
 
 # %% ../nbs/03_train.ipynb #a74e1b91
 def progress_latent(cfg:TrainConfig, n:int=8, device=None) -> Latent:
@@ -499,6 +511,7 @@ def write_checkpoint(out:Path, step:int, G, D, opt_g, opt_d, cfg:TrainConfig, el
     state = dict(step=step, G=G.state_dict(), D=D.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(),
                  rng=rng_state(), config=asdict(cfg), time=elapsed, data=data_name)
     if G_ema is not None: state['G_ema'] = G_ema.state_dict()
+    state['weights_sha256'] = checkpoint_weights_sha256(state)      # load_checkpoint checks it
     path = save_atomic(state, out / 'checkpoints' / f'checkpoint-{step:08d}.pt', pause_at=f'ckpt:{step}')
     tmp = out / '.generator.tmp'
     save_generator(G if G_ema is None else G_ema.module, tmp)     # then moved in: sampling never reads a half file

@@ -12,9 +12,9 @@ from pathlib import Path
 import torch
 from torch import Tensor
 from .latent import POSITION_KINDS
-from .models import Generator, load_generator
-from .train import TrainConfig, resolve_config, fill_from_data, make_data_source, train, checkpoints, state_hash, state_dicts_hash
-from .sample import shipped_checkpoints, resolve_checkpoint, generate, generate_pattern
+from .models import Generator, load_generator, read_generator_json, write_generator_json, shipped_checkpoints
+from .train import TrainConfig, resolve_config, fill_from_data, make_data_source, train, checkpoints, state_hash, load_checkpoint, checkpoint_weights_sha256
+from .sample import generate, generate_pattern
 from .figures import repo_root
 
 # %% auto #0
@@ -49,8 +49,7 @@ def recipe_config(name:str, **override) -> TrainConfig:
 # %% ../nbs/10_zoo.ipynb #a07e3c43
 def checkpoint_digest(path) -> str:
     "SHA-256 of the G and D weights (and the moving average of G, if the run keeps one) in a training checkpoint, as the loop's `state_hash` computes it for the live networks."
-    ck = torch.load(path, map_location='cpu', weights_only=True)
-    return state_dicts_hash(ck['G'], ck['D'], *([ck['G_ema']] if 'G_ema' in ck else []))
+    return checkpoint_weights_sha256(load_checkpoint(path))   # load_checkpoint checks the hash the checkpoint records
 
 def digest_env() -> str:
     "What a bit-exact digest depends on besides the code: torch, its CPU kernels, and the libraries that make the data."
@@ -105,13 +104,15 @@ def ship(name:str, run=None, dest=None) -> Path:
     dest = Path(dest or checkpoints_root() / name)
     if not (run / 'config.json').exists():
         raise FileNotFoundError(f"no training run of {name!r} in {run} (no config.json): `locogan zoo train {name}` trains one; `locogan zoo quality {name}` re-measures the shipped model without it")
+    G = load_generator(run)                                     # a run whose generator does not load is not shipped
     cfg = json.loads((run / 'config.json').read_text())
     stats = [json.loads(l) for l in (run / 'stats.jsonl').read_text().splitlines() if l.strip()]
     if dest.is_symlink(): dest.unlink()
     dest.mkdir(parents=True, exist_ok=True)
     old = json.loads((dest / 'card.json').read_text()) if (dest / 'card.json').exists() else {}
     same = (dest / 'generator.safetensors').exists() and (dest / 'generator.safetensors').read_bytes() == (run / 'generator.safetensors').read_bytes()
-    for f in ('generator.safetensors', 'generator.json'): shutil.copy(run / f, dest / f)
+    shutil.copy(run / 'generator.safetensors', dest / 'generator.safetensors')
+    write_generator_json(G.cfg, dest / 'generator.safetensors')  # with the hashes, also for runs from before they were recorded
     card = dict(name=name, data=cfg['data_name'], recipe=load_recipe(name), steps=stats[-1]['step'],
                 train_time_s=round(stats[-1]['time']), threads=int((run / 'threads.txt').read_text()) if (run / 'threads.txt').exists() else 1,
                 prefix_steps=PREFIX, prefix_digest=checkpoint_digest(run / f'prefix-{PREFIX}.pt'), prefix_env=digest_env(),
@@ -210,7 +211,7 @@ def sample_grid(name:str, path=None, seed:int=0) -> Path:
     "A PNG of samples from a shipped model next to real data: figures/models/NAME.png."
     from locogan.train import save_grid
     from torchvision.utils import make_grid
-    G, cfg = load_generator(resolve_checkpoint(name)), recipe_config(name)
+    G, cfg = load_generator(name), recipe_config(name)
     src = make_data_source(cfg); cfg = fill_from_data(cfg, src)
     path = Path(path or (repo_root() or Path.cwd()) / 'figures' / 'models' / f'{name}.png'); path.parent.mkdir(parents=True, exist_ok=True)
     if G.cfg.positions != 'xy':
@@ -244,7 +245,7 @@ def cli(argv=None) -> int:
         if a.command in ('train', 'ship'): ship(name)
         if a.command in ('train', 'quality'):
             torch.set_num_threads(max(a.threads or 1, torch.get_num_threads()))
-            q = measure_quality(load_generator(resolve_checkpoint(name)), recipe_config(name), n=a.n)
+            q = measure_quality(load_generator(name), recipe_config(name), n=a.n)
             record_quality(name, q)                           # the shipped card: `quality` needs no training run
         if a.command in ('train', 'ship', 'grid'): print('wrote', sample_grid(name))
         print(f'{name}: {a.command} done in {time.time() - t0:.0f} s')
