@@ -8,7 +8,7 @@ The cards' `train_time_s` (the README's "CPU min") were measured on whatever mac
 recipe (`locogan.zoo.recipe_config`, in a temporary folder that is then deleted), one recipe after another in one run,
 and prints the seconds a step over steps `--warmup`..`--steps` (the run's own stats.jsonl clock), the full recipe's
 projected minutes at that rate, and the card's minutes. The projection leaves out the sample grids and checkpoints a
-full run writes every 100 to 250 steps (see the README for a full run against its projection). Not a test: timings
+full run writes every 100 to 250 steps (see bench/README.md for a full run against its projection). Not a test: timings
 depend on the machine and its load.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NBS = sorted(p for p in (ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb'))
+NBS = sorted(p for p in (ROOT / 'nbs').glob('[0-9][0-9]*_*.ipynb'))
 BIN = Path(sys.executable).parent
 
 @pytest.mark.parametrize('nb', NBS, ids=[p.stem for p in NBS])
