@@ -60,3 +60,12 @@ def test_cuda_asked_without_cuda():
     for script in ('gpu.py', 'train_throughput.py'):
         r = run(script, '--device', 'cuda', timeout=60)
         assert r.returncode == 2 and 'no CUDA device' in r.stderr, f"{script}: exit {r.returncode}: {r.stderr[-1000:]}"
+
+def test_canvas_quick():
+    "bench/canvas.py --quick: a row per offset and both flatness targets stated (never a speed check)."
+    r = run('canvas.py', '--quick')
+    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    for off in ('0e+00', '1e+06', '1e+12'):
+        assert re.search(rf'^\s+{re.escape(off)}\s+{NUM}\s+{NUM}\s+-?{NUM}\s*$', r.stdout, re.M), f"no row for offset {off} in:\n{r.stdout}"
+    for what in ('seconds per MP', 'peak RSS'):
+        assert re.search(rf'^{what}: max/min over offsets {NUM} \(target <= 1.2: (PASS|FAIL)\)', r.stdout, re.M), f"{what} target not stated"
