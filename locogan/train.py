@@ -399,14 +399,18 @@ def real_batch_loader(
     device=None,            # where the step runs: on CUDA the crops are pinned
 ) -> torch.utils.data.DataLoader: # per step, in order: a list of cfg.d_steps CropBatches (CPU tensors)
     "The real batches of every remaining step, cut by `cfg.workers` processes ahead of the loop (0: in the loop, when asked for)."
-    n = default_workers(device or 'cpu') if cfg.workers is None else cfg.workers
+    n = default_workers(device or 'cpu', source) if cfg.workers is None else cfg.workers
     return torch.utils.data.DataLoader(StepBatches(source, cfg, rank, world), batch_size=None, sampler=range(start + 1, cfg.steps + 1),
         num_workers=n, prefetch_factor=PREFETCH if n else None, pin_memory=torch.device(device or 'cpu').type == 'cuda',
         generator=torch.Generator().manual_seed(cfg.seed))   # the workers' seeds come from it, not from the global RNG
 
-def default_workers(device:torch.device) -> int:
-    "Worker processes when `workers` is not given: 0 on the CPU and MPS; on CUDA a core each, up to 8, one core per GPU process left for its loop."
-    if torch.device(device).type != 'cuda': return 0
+def default_workers(
+    device:torch.device,    # where the step runs
+    source=None,            # the CropSource: one that holds its pixels decoded (a pack, images in memory) is cut in the loop
+) -> int:
+    "Worker processes when `workers` is not given: 0 on the CPU and MPS, and for decoded pixels; on CUDA a core each, up to 8, one core per GPU process left for its loop."
+    from locogan.pack import PackSource
+    if torch.device(device).type != 'cuda' or isinstance(source, PackSource) or getattr(source, '_read', 0) is None: return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
     return max(0, min(8, cores // int(os.environ.get('LOCAL_WORLD_SIZE', 1)) - 1))
 
