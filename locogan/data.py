@@ -45,16 +45,21 @@ class CropBatch:
 
 # %% ../nbs/02_data.ipynb #c919393e
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tiff', '.tif')  # case-insensitive
+
+# %% ../nbs/02_data.ipynb #ceeb1d53
 RESIZE_MODES = ('square', 'short', 'none')
 
+# %% ../nbs/02_data.ipynb #b38cb02c
 class DataError(ValueError):
     "Bad input data; `path` is the file or folder, `problem` a short category (counted in skip mode)."
     def __init__(self, message:str, path=None, problem:str='bad'):
         super().__init__(message); self.path, self.problem = path, problem
 
+# %% ../nbs/02_data.ipynb #84ed8fd5
 class MissingPathError(DataError, FileNotFoundError):
     "A file or folder that does not exist."
 
+# %% ../nbs/02_data.ipynb #452d0fad
 def conversion(im:Image.Image) -> str|None:
     "How an opened image will be converted to 8-bit RGB (from its header), or None if it already is."
     m = im.mode
@@ -65,6 +70,7 @@ def conversion(im:Image.Image) -> str|None:
     if m in ('LA', 'La', 'PA', 'RGBA', 'RGBa'): return 'alpha'
     return m  # CMYK, YCbCr, LAB, ...
 
+# %% ../nbs/02_data.ipynb #030008c7
 def to_rgb(im:Image.Image) -> Image.Image:
     "An 8-bit RGB copy of `im`: gray repeated, alpha composited over white, 16-bit scaled to 8 bits."
     m = im.mode
@@ -78,6 +84,7 @@ def to_rgb(im:Image.Image) -> Image.Image:
         bg = Image.new('RGB', im.size, (255, 255, 255)); bg.paste(im, mask=im.getchannel('A')); return bg
     return im if m == 'RGB' else im.convert('RGB')
 
+# %% ../nbs/02_data.ipynb #44d83aa4
 def resized_size(
     height:int, width:int,  # size of the original image
     image_size:int|None,    # target: the side ('square') or the shorter edge ('short'); None keeps the size
@@ -90,6 +97,7 @@ def resized_size(
     if height <= width: return image_size, max(image_size, round(width * image_size / height))
     return max(image_size, round(height * image_size / width)), image_size
 
+# %% ../nbs/02_data.ipynb #0b7f91e7
 def resize_image(im:Image.Image, size:tuple, resize:str='square') -> Image.Image:
     "Resize `im` to `size` = (H, W) with antialiased Lanczos; 'square' first takes the largest centred square."
     H, W = size
@@ -143,6 +151,7 @@ def check_file(
         raise _crop_problem(path, (H, W), crop, f"resized (resize={resize!r}, image_size={image_size}) the image is")
     return (H, W), conv
 
+# %% ../nbs/02_data.ipynb #727dd5e2
 def read_image(
     path, image_size:int|None=None, resize:str='square',
     name=None,              # what messages call it when `path` is encoded bytes (an LMDB value)
@@ -268,6 +277,7 @@ def find_images(folder) -> tuple[list[Path], list[Path]]:
     ok = [p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS]
     return ok, [p for p in files if p.suffix.lower() not in IMAGE_EXTENSIONS]
 
+# %% ../nbs/02_data.ipynb #1a5250d5
 def scan_files(
     paths:list,               # image files
     crop:tuple, image_size:int|None, resize:str,
@@ -292,6 +302,7 @@ def scan_files(
         warnings.warn(f"{what}: converted to 8-bit RGB: " + ', '.join(f"{n} {_CONV.get(k, k)}" for k, n in conv.items()))
     return good, sizes, conv
 
+# %% ../nbs/02_data.ipynb #bd8c6f44
 PACK_HINT_IMAGES, PACK_HINT_SECONDS = 1000, 2.0  # a folder with more images, or a longer scan, suggests `locogan pack`
 
 _CONV = {'gray': 'gray', 'alpha': 'with alpha (composited over white)', 'palette': 'palette', '16-bit': '16-bit'}
@@ -335,6 +346,7 @@ def image_source(
     x = read_image(path, image_size, resize)
     return CropSource([x], crop, name or f"image {path}: {x.shape[1]}x{x.shape[2]}")
 
+# %% ../nbs/02_data.ipynb #a489b96c
 def default_crop(size:tuple, single:bool) -> tuple[int, int]:
     "Paper defaults: 64 x 192 for one pattern image if it fits, else 64 x 64 (folders, faces, rooms)."
     return (64, 192) if single and size[0] >= 64 and size[1] >= 192 else (64, 64)
@@ -349,6 +361,7 @@ SKIMAGE = {  # name: (description, licence, source)
     'astronaut': ('photo, astronaut Eileen Collins', 'public domain', 'scikit-image skimage.data.astronaut (NASA)'),
 }
 
+# %% ../nbs/02_data.ipynb #4f20d983
 def skimage_image(name:str) -> np.ndarray: # [H, W, 3] uint8
     "A bundled scikit-image picture as RGB (gray textures repeated in the three channels)."
     if name not in SKIMAGE: raise ValueError(f"unknown scikit-image picture {name!r}; valid: {', '.join(SKIMAGE)}")
@@ -368,6 +381,7 @@ EMBEDDED = {  # name: what `locogan datasets` prints
 for _k, _s in (('brick', '512x512'), ('grass', '512x512'), ('gravel', '512x512'), ('coffee', '400x600'),
                ('chelsea', '300x451'), ('astronaut', '512x512')): EMBEDDED[_k]['size'] = _s
 
+# %% ../nbs/02_data.ipynb #319978fa
 def _check_crop(crop) -> tuple[int, int]:
     crop = (crop, crop) if isinstance(crop, int) else tuple(crop)
     if len(crop) != 2: raise ValueError(f"crop must be (height, width), got {crop!r}")
@@ -399,6 +413,7 @@ def embedded_source(
     return CropSource(x, crop or (64, 64), f"{name}: SYNTHETIC {desc}, {n} images, seed {seed} (procedural, drawn by locogan)",
                       attributes=attrs)
 
+# %% ../nbs/02_data.ipynb #0edf605d
 def make_source(
     data=None,                # a folder of images (searched recursively), a pack (`locogan pack`) or an LSUN LMDB folder
     image=None,               # one image file: endless crops of one pattern (paper 4.2)
@@ -437,6 +452,7 @@ def datasets_table() -> str:
     w = [max(len(str(r[j])) for r in rows) for j in range(4)]
     return '\n'.join('  '.join(f"{str(c):{w[j]}s}" if j < 4 else str(c) for j, c in enumerate(r)) for r in rows)
 
+# %% ../nbs/02_data.ipynb #72bab32c
 def cli(argv=None) -> int:
     "`locogan datasets`: list the embedded data sets; `--grid NAME --out FILE.png` saves a grid of one."
     p = argparse.ArgumentParser(prog='locogan datasets', description='List the embedded data sets (no download needed): '

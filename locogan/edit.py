@@ -63,6 +63,7 @@ def interpolate_size(z0:Latent, z1:Latent, t:float) -> Latent:
     mix = lambda x, y: (1 - t) * x + t * y
     return Latent(mix(a.master_plan, b.master_plan), mix(a.local_plan, b.local_plan), mix(a.coords, b.coords), z0.period, z0.geometry, a.window)
 
+# %% ../nbs/05_edit.ipynb #e9d4f873
 def size_interpolation(
     G:Generator,
     z0:Latent,               # the first latent: generates (H0, W0)
@@ -84,6 +85,7 @@ def stretch(
     "Stretch: the same image frame, [-1, 1], over `height` x `width` pixels."
     return rescale_latent(latent, height, width, plans)
 
+# %% ../nbs/05_edit.ipynb #9ab7bde2
 def extend(
     latent:Latent,           # generates (H0, W0)
     top:int=0, bottom:int=0, left:int=0, right:int=0, # pixels to add on each side (any)
@@ -132,6 +134,7 @@ def master_mask(
     if kind == 'vertical': return y.clamp(0, 1)
     raise ValueError(f"unknown mask kind {kind!r}; valid: 'left_right', 'top_bottom', 'vertical'")
 
+# %% ../nbs/05_edit.ipynb #37c0218d
 def mix_master_plans(
     a:Latent, b:Latent,      # two latents of the same size
     mask:Tensor,             # [hc, wc] (or [B, 1, hc, wc]) in [0, 1]: the weight of b's master plan
@@ -149,6 +152,7 @@ def mix_master_plans(
 # %% ../nbs/05_edit.ipynb #f17b99b3
 TRANSPLANT_MARGIN = GEOMETRY.cell * sum(GEOMETRY.margin)  # 48 px: a change to a region's cells stays within this of the region
 
+# %% ../nbs/05_edit.ipynb #131d62ce
 def region_mask(region, size:tuple) -> Tensor: # [H, W] bool
     "A region given as a box (top, left, height, width) in pixels, or a mask [H, W], as a boolean pixel mask."
     H, W = size
@@ -161,6 +165,7 @@ def region_mask(region, size:tuple) -> Tensor: # [H, W] bool
     m = torch.zeros(H, W, dtype=torch.bool); m[t:t + h, l:l + w] = True
     return m
 
+# %% ../nbs/05_edit.ipynb #a07206c9
 def _in_whole(mask:Tensor, offset:tuple, c:int) -> Tensor: # [H, W] -> [Hc, Wc] float: a window's mask in its whole-cell image
     (H, W), (oy, ox) = mask.shape[-2:], offset
     return F.pad(mask.reshape(H, W).float(), (ox, -(-(ox + W) // c) * c - ox - W, oy, -(-(oy + H) // c) * c - oy - H))
@@ -176,6 +181,7 @@ def reach_mask(
     reach = F.max_pool2d(F.pad(cells, (m0, m1, m0, m1)), m0 + m1 + 1, 1)          # cell a is reached from cells a - m0 .. a + m1
     return reach[0, 0].repeat_interleave(c, 0).repeat_interleave(c, 1)[oy:oy + H, ox:ox + W].bool()
 
+# %% ../nbs/05_edit.ipynb #2f472a29
 def locality_ratio(
     before:Tensor, after:Tensor, # [..., H, W] images before and after an edit
     region_mask:Tensor,      # [H, W] bool: the edited region, in pixels
@@ -192,12 +198,14 @@ def locality_ratio(
     out, ins = d[~grown].mean().item(), d[inside].mean().item()
     return out / ins if ins > 0 else (float('inf') if out > 0 else float('nan'))
 
+# %% ../nbs/05_edit.ipynb #3451c8bc
 class Transplanted(NamedTuple):
     image: Tensor            # [B, 3, H, W] in [-1, 1]: G(latent)
     latent: Latent           # the target latent with the region's cells from the source
     mask: Tensor             # [H, W] bool: the region, in pixels
     locality: float          # locality_ratio(G(target), image, mask): outside the region's exact reach
 
+# %% ../nbs/05_edit.ipynb #82a7a88b
 def transplant(
     G:Generator,
     target:Latent,           # the latent to edit

@@ -23,6 +23,7 @@ def repo_root() -> Path|None:
     root = Path(locogan.__file__).resolve().parents[1]
     return root if (root / 'pyproject.toml').exists() and (root / 'nbs').is_dir() else None
 
+# %% ../nbs/07_figures.ipynb #4122bad3
 def figures_dir(out_dir=None) -> Path:
     "`out_dir` if given, else the checkout's `figures/`, else `./figures`; created."
     p = Path(out_dir) if out_dir else ((repo_root() or Path.cwd()) / 'figures')
@@ -51,6 +52,7 @@ def model_card(checkpoint) -> dict:
                       fid_compared='whole images' if 'whole' in q else q.get('compared', 'crops'))
     return card
 
+# %% ../nbs/07_figures.ipynb #b5113a18
 def describe(card:dict) -> str:
     "One line for a caption: the model and the data it was trained on."
     q = card.get('fid')
@@ -103,6 +105,7 @@ def to_rgb(img) -> 'np.ndarray':   # img: [3, H, W] in [-1, 1] -> [H, W, 3] in [
 # %% ../nbs/07_figures.ipynb #2eca68fc
 BOX_COLORS = ['#ffcc00', '#00e5ff', '#ff4dd2', '#7CFC00', '#ff7f0e', '#ffffff']   # crop boxes, in order
 
+# %% ../nbs/07_figures.ipynb #15bf7235
 def show(ax, img, title:str=None, fontsize:float=9, **imshow_kw):   # img: [3, H, W] in [-1, 1]
     "Draw an image tensor on `ax` without ticks, with an optional title; `imshow_kw` go to `ax.imshow`."
     ax.imshow(to_rgb(img), **imshow_kw)

@@ -27,6 +27,7 @@ PRESETS = {
     'small':   dict(g_widths=(128, 64, 32, 16),     d_widths=(32, 64, 128, 128)),  # trains on a laptop CPU
 }
 
+# %% ../nbs/01_models.ipynb #83604a06
 def preset_widths(preset:str) -> dict:
     "Generator and discriminator widths of a named preset."
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
@@ -83,6 +84,7 @@ def layer_coords(
 # %% ../nbs/01_models.ipynb #dd20f3f7
 UPSAMPLE = ('free', 'resize')   # the generator's stride-2 kernels: free 4 x 4 (Table 1), or nearest upsample + 3 x 3 conv
 
+# %% ../nbs/01_models.ipynb #a01e2aab
 class ResizeKernel(nn.Module):
     "Parametrisation of a k4 s2 transposed convolution's kernel as a 3 x 3 kernel convolved with the 2 x 2 box."
     def forward(self, w:Tensor) -> Tensor:       # [Cin, Cout, 3, 3] -> [Cin, Cout, 4, 4]
@@ -145,10 +147,12 @@ def _conv_transpose(conv:nn.ConvTranspose2d, x:Tensor, lg:LayerGeometry) -> Tens
     # padding p drops p outputs at each side, output_padding gives back that many at the end: drop p + trim, give back trim
     return F.conv_transpose2d(x, conv.weight, conv.bias, conv.stride, lg.padding + lg.trim, lg.trim, conv.groups, conv.dilation)
 
+# %% ../nbs/01_models.ipynb #4060019a
 def raw_weight(conv:nn.Module) -> Tensor:
     "The trained tensor behind `conv.weight`: the parametrisation's input (resize kernel, spectral norm) where there is one."
     return conv.parametrizations.weight.original if parametrize.is_parametrized(conv, 'weight') else conv.weight
 
+# %% ../nbs/01_models.ipynb #7abc75f3
 def init_weights(m:nn.Module):
     "DCGAN initialisation, as the authors': conv weights N(0, 0.02), BatchNorm scale N(1, 0.02) and shift 0."
     for mod in m.modules():
@@ -202,6 +206,7 @@ def layer_specs(m:nn.Module) -> list[tuple]:
                           mod.padding[0], _spectral_normed(mod)))
     return specs
 
+# %% ../nbs/01_models.ipynb #118b9ef9
 def n_params(m:nn.Module) -> int: return sum(p.numel() for p in m.parameters())
 
 # %% ../nbs/01_models.ipynb #de54a252
@@ -209,6 +214,7 @@ class CheckpointError(ValueError):
     "A generator or training checkpoint that cannot be used; the message is one line naming the file."
     def __init__(self, msg): super().__init__(' '.join(str(msg).split()))   # one line, whatever the cause said
 
+# %% ../nbs/01_models.ipynb #a86f2446
 class CheckpointNotFound(CheckpointError, FileNotFoundError):
     "No checkpoint where one was named; the message says what would be valid."
 
@@ -217,12 +223,14 @@ def _cause(e:Exception) -> str:
     lines = str(e).strip().splitlines()
     return f"{type(e).__name__}: {lines[0][:200]}" if lines else type(e).__name__
 
+# %% ../nbs/01_models.ipynb #c4f1219d
 def shipped_checkpoints() -> dict:
     "Generators shipped with the package: {name: folder} for every `locogan/checkpoints/NAME/generator.safetensors`."
     import locogan
     root = Path(locogan.__file__).parent / 'checkpoints'
     return {p.parent.name: p.parent for p in sorted(root.glob('*/generator.safetensors'))} if root.is_dir() else {}
 
+# %% ../nbs/01_models.ipynb #214dbaa1
 def resolve_checkpoint(
     name_or_path,            # a run folder, a .safetensors file (generator.json beside it) or a shipped model name
 ) -> Path:                   # the weights file, with generator.json beside it
@@ -250,10 +258,12 @@ def sha256_file(path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
+# %% ../nbs/01_models.ipynb #2558e7be
 def config_sha256(cfg:dict) -> str:
     "SHA-256 of a generator config as written to generator.json (a dict), independent of its layout."
     return hashlib.sha256(json.dumps(cfg, sort_keys=True, separators=(',', ':')).encode()).hexdigest()
 
+# %% ../nbs/01_models.ipynb #6b0fc7c6
 HASHES = ('weights_sha256', 'config_sha256')  # what generator.json records besides the config
 
 def write_generator_json(
@@ -266,6 +276,7 @@ def write_generator_json(
     (p := weights.with_name('generator.json')).write_text(json.dumps(d, indent=1))
     return p
 
+# %% ../nbs/01_models.ipynb #ab30ae28
 def save_generator(G:Generator, folder) -> Path:
     "Write `generator.safetensors` and `generator.json` into `folder`; returns the weights' path."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
@@ -274,6 +285,7 @@ def save_generator(G:Generator, folder) -> Path:
     write_generator_json(G.cfg, folder / 'generator.safetensors')
     return folder / 'generator.safetensors'
 
+# %% ../nbs/01_models.ipynb #9b217cda
 def read_generator_json(path) -> tuple[GeneratorConfig, dict]:
     "The config in a generator.json and the hashes it records, checked; a one-line `CheckpointError` naming the file otherwise."
     path = Path(path)
@@ -291,6 +303,7 @@ def read_generator_json(path) -> tuple[GeneratorConfig, dict]:
     except (TypeError, ValueError) as e: raise CheckpointError(f"{path}: not a valid generator config ({_cause(e)})") from None
     return cfg, hashes
 
+# %% ../nbs/01_models.ipynb #3b9e365f
 def load_generator(
     checkpoint,              # a run folder, a .safetensors file (generator.json beside it) or a shipped model name
     device='cpu',            # where the generator goes

@@ -33,6 +33,7 @@ def parse_size(s:str) -> tuple[int, int]:
         if v > MAX_SIDE: raise ValueError(f"size {s!r}: a side of {v} pixels is over the limit of {MAX_SIDE}")
     return check_pixels(*parts)
 
+# %% ../nbs/04_sample.ipynb #321c32e9
 def whole_memory(
     G:Generator, height:int, width:int, # generator and image size in pixels
     n:int=1,                 # images in one forward pass
@@ -48,6 +49,7 @@ def whole_memory(
         peak = max(peak, 2 * (widths[i] + pc) * a_in + 3 * widths[i + 1] * a_out)   # input and its copy with positions; conv, BN, ReLU
     return int(4 * n * peak * 4 / 3)          # x 4/3: the peak RSS measured at 2048^2 and 4096^2 (small preset) over this count
 
+# %% ../nbs/04_sample.ipynb #643bc74c
 def free_memory(device='cpu') -> int|None:
     "Bytes free for tensors on `device` (cuda: free device memory; cpu: MemAvailable), or None when the system does not say."
     dev = torch.device(device)
@@ -70,6 +72,7 @@ def lively(G, std=0.15):
         if isinstance(m, nn.BatchNorm2d): m.running_mean.uniform_(-.2, .2); m.running_var.uniform_(.5, 2)
     return G.eval()
 
+# %% ../nbs/04_sample.ipynb #25f50eac
 def example_generator(
     name,                 # a shipped model name, a run folder or .safetensors file, or a run folder name under `runs` (None: the untrained fallback)
     runs='runs',          # folder where run folders are looked for
@@ -85,6 +88,7 @@ def example_generator(
     torch.manual_seed(0)
     return lively(Generator(widths=PRESETS['small']['g_widths'], **cfg), std=0.07)
 
+# %% ../nbs/04_sample.ipynb #ea980a0f
 def show_images(
     imgs,                 # images [3, H, W] in [-1, 1] or masks [H, W] in [0, 1]
     titles=None,          # one title per image
@@ -197,6 +201,7 @@ def to_uint8(img:Tensor) -> Tensor: # [..., 3, H, W] in [-1, 1] -> [..., H, W, 3
     "Quantise images for saving."
     return as_uint8(img).movedim(-3, -1)
 
+# %% ../nbs/04_sample.ipynb #f61ec745
 @torch.no_grad()
 def iter_bands(
     G:Generator, height:int, width:int, # generator and image size in pixels
@@ -230,6 +235,7 @@ def iter_bands(
                 progress.update(1); progress.set_postfix_str(f"{done / 1e6 / (time.perf_counter() - t0):.2f} MP/s")
         yield top, band
 
+# %% ../nbs/04_sample.ipynb #1adbdb05
 def generate_tiled(
     G:Generator, height:int, width:int, # generator and image size in pixels
     out,                     # path of the PNG to write

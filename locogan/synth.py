@@ -28,11 +28,14 @@ BACKGROUNDS = {'white': (240, 240, 240), 'sky': (150, 200, 240), 'mint': (170, 2
                'lilac': (200, 180, 240), 'yellow': (250, 235, 130), 'teal': (40, 130, 140), 'charcoal': (60, 60, 70)}
 SHIRTS = {'red': (200, 40, 40), 'navy': (30, 40, 110), 'green': (40, 140, 60), 'orange': (240, 140, 30),
           'white': (250, 250, 250), 'purple': (120, 50, 150)}
+
+# %% ../nbs/02a_synth.ipynb #c8cfebcf
 GLASSES_BOX = (48, 16, 80, 112) # (top, left, bottom, right) pixels at 128: the eye band (glasses, eyes, eyebrows' ends)
 SMILE_BOX = (80, 32, 112, 96)   # (top, left, bottom, right) pixels at 128: the mouth
 EYES = ((62, 49), (62, 79))     # (y, x) centres of the left and right eye (as seen) at 128, before the jitter
 MOUTH = (94, 64)                # (y, x) centre of the mouth at 128, before the jitter
 
+# %% ../nbs/02a_synth.ipynb #1b9e21eb
 def _rng(*key) -> np.random.Generator: return np.random.default_rng(stable_seed(*key))
 def _pick(r, d): k = list(d)[r.integers(len(d))]; return k, d[k]
 def _jitter(r, c, a=12): return tuple(int(np.clip(v + r.integers(-a, a + 1), 0, 255)) for v in c)
@@ -57,6 +60,7 @@ def face_attributes(seed:int, i:int) -> dict:
     a['face_w'], a['face_h'] = int(r.integers(30, 37)), int(r.integers(40, 46))  # half-width and half-height of the face
     return a
 
+# %% ../nbs/02a_synth.ipynb #15dcbfaa
 def draw_face(a:dict, size:int=128, supersample:int=4) -> Image.Image:
     "Draw the face with attributes `a` at `supersample` x `size`, then downsample with Lanczos."
     S = size * supersample / 128  # drawing units are pixels at 128
@@ -111,6 +115,7 @@ def draw_face(a:dict, size:int=128, supersample:int=4) -> Image.Image:
         for s in (-1, 1): d.line([P(cx + s * 26, ey - 4), P(cx + s * fw, ey - 6)], fill=g, width=w)
     return im.resize((size, size), Image.Resampling.LANCZOS, reducing_gap=2.0)
 
+# %% ../nbs/02a_synth.ipynb #3ce65451
 def synthfaces(
     n:int,                    # number of faces
     seed:int=0,               # data set seed: face i depends only on (seed, i)
@@ -130,6 +135,8 @@ FLOORS = {'red': (160, 40, 40), 'brown': (120, 80, 45), 'green': (50, 110, 60), 
 SKIES = {'day': (120, 180, 240), 'dusk': (240, 150, 90), 'night': (25, 30, 70)}
 BLANKETS = {'white': (240, 240, 240), 'red': (190, 50, 50), 'blue': (60, 90, 180), 'yellow': (230, 190, 60),
             'green': (70, 150, 90), 'pink': (230, 140, 170)}
+
+# %% ../nbs/02a_synth.ipynb #13b72d2f
 ROOM_HEIGHT, ROOM_WIDTHS = 128, tuple(range(128, 225, 16))  # pixels
 
 def room_attributes(seed:int, i:int) -> dict:
@@ -153,6 +160,7 @@ def room_attributes(seed:int, i:int) -> dict:
     a['lamp_rgb'] = _jitter(r, ((250, 230, 150), (250, 250, 250), (240, 170, 80))[r.integers(3)], 6)
     return a
 
+# %% ../nbs/02a_synth.ipynb #f126aabd
 def draw_room(a:dict, supersample:int=4) -> Image.Image:
     "Draw the room with attributes `a` at `supersample` x its size, then downsample with Lanczos."
     (H, W), ss = a['size'], supersample
@@ -191,6 +199,7 @@ def draw_room(a:dict, supersample:int=4) -> Image.Image:
     d.chord(box(ly + 1, lx - 5, ly + 9, lx + 5), 0, 180, fill=(255, 250, 210))
     return im.resize((W, H), Image.Resampling.LANCZOS, reducing_gap=2.0)
 
+# %% ../nbs/02a_synth.ipynb #f638cd3e
 def synthrooms(
     n:int,                    # number of rooms
     seed:int=0,               # data set seed: room i depends only on (seed, i)
@@ -202,10 +211,12 @@ def synthrooms(
 # %% ../nbs/02a_synth.ipynb #5baca95f
 SYNTH_VERSION = 1  # bump when the drawings change, so old caches are not used
 
+# %% ../nbs/02a_synth.ipynb #2a1b97ce
 def cache_dir() -> Path:
     "The user's cache folder for locogan: `$XDG_CACHE_HOME/locogan` or `~/.cache/locogan`."
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'locogan'
 
+# %% ../nbs/02a_synth.ipynb #2bc78692
 def _tuples(a:dict) -> dict: return {k: tuple(v) if isinstance(v, list) else v for k, v in a.items()}
 
 def _save(path:Path, images:list, attrs:list):
