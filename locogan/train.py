@@ -79,11 +79,13 @@ CHOICES = dict(preset=tuple(PRESETS), positions=tuple(POSITION_KINDS), resize=('
 # fields that may change when a run is resumed; any other difference is an error
 RESUMABLE_CHANGES = ('out', 'steps', 'device', 'workers', 'sample_every', 'ckpt_every', 'ckpt_minutes', 'keep', 'on_error', 'amp', 'channels_last')
 
+# %% ../nbs/03_train.ipynb #06ef6b9a
 def pack_manifest(data) -> dict|None:
     "The manifest of the pack `data` names (`locogan pack`: image_size, resize, images, source), or None for a plain folder."
     from locogan.pack import is_pack, read_manifest       # lazily: locogan.pack imports locogan.data
     return read_manifest(data) if is_pack(data) else None
 
+# %% ../nbs/03_train.ipynb #a4da0332
 def data_defaults(cfg:TrainConfig) -> dict:
     "Defaults of the `None` fields for the data `cfg` names."
     if cfg.image is not None or cfg.dataset in PATTERNS:   # the paper's 64 x 192; the CPU preset trains 64 x 64 (3x faster)
@@ -97,6 +99,7 @@ def data_defaults(cfg:TrainConfig) -> dict:
     pack = pack_manifest(cfg.data)                        # a pack's images are already resized: its settings are the run's
     return folder if pack is None else {**folder, 'image_size': pack['image_size'], 'resize': pack['resize']}
 
+# %% ../nbs/03_train.ipynb #b375cf7a
 def resolve_config(cfg:TrainConfig) -> TrainConfig:
     "Fill per-data defaults and validate every field."
     given = [k for k in ('data', 'image', 'dataset') if getattr(cfg, k) is not None]
@@ -146,6 +149,7 @@ def resolve_config(cfg:TrainConfig) -> TrainConfig:
                    g_widths=tup(cfg.g_widths or preset_widths(cfg.preset)['g_widths']),
                    d_widths=tup(cfg.d_widths or preset_widths(cfg.preset)['d_widths']))
 
+# %% ../nbs/03_train.ipynb #8a112570
 def fill_from_data(cfg:TrainConfig, source) -> TrainConfig:
     "Defaults that need the data: `gray` for one gray image; the period of periodic positions and `sample_size`: the (first) image."
     first = source.image(0)                                   # [3, H, W]
@@ -165,6 +169,7 @@ def d_loss(
     return F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
            F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
 
+# %% ../nbs/03_train.ipynb #d23cd94b
 def r1_penalty(
     real_logits:Tensor, # [B, 1, h', w'] discriminator logits of the real crops, computed from `inputs`
     inputs:Tensor,      # [N, C, h, w] (N >= B) what the discriminator saw, its first B rows the real crops; requires grad
@@ -173,6 +178,7 @@ def r1_penalty(
     grad, = torch.autograd.grad(real_logits.flatten(1).mean(1).sum(), inputs, create_graph=True)
     return grad[:len(real_logits)].float().square().flatten(1).sum(1).mean()
 
+# %% ../nbs/03_train.ipynb #6316c9f9
 def g_loss(
     fake_logits:Tensor, # [B, 1, h', w'] discriminator logits of generated crops
 ) -> Tensor:            # scalar
@@ -222,6 +228,7 @@ def step_generator(seed:int, step:int, rank:int=0, d_step:int=0) -> torch.Genera
     s = np.random.SeedSequence([int(seed), int(step), int(rank), int(d_step)]).generate_state(1, np.uint64)[0]
     return torch.Generator().manual_seed(int(s))
 
+# %% ../nbs/03_train.ipynb #4e268763
 def crop_inputs(
     batch,                  # CropBatch: images [B, 3, h, w] in [-1, 1], top [B], left [B], frame [B, 2] (H, W)
     cfg:TrainConfig,        # a resolved config (positions, period, n_master, n_local, g_widths)
@@ -252,6 +259,7 @@ def fire(callbacks:dict|None, event:str, *args):
     "Call the callback `callbacks` holds for `event` (one of `EVENTS`), if any."
     if callbacks and event in callbacks: callbacks[event](*args)
 
+# %% ../nbs/03_train.ipynb #f9af4dcb
 def train_step(
     G:nn.Module, D:nn.Module,              # generator and discriminator (plain or DistributedDataParallel)
     opt_g:torch.optim.Optimizer, opt_d:torch.optim.Optimizer,
@@ -300,6 +308,7 @@ def make_discriminator(cfg:TrainConfig) -> Discriminator:
     "The discriminator a resolved `cfg` trains: its widths, with the crop's position channels unless `d_positions` is off."
     return Discriminator(cfg.d_widths, cfg.positions if cfg.d_positions else None, cfg.period)
 
+# %% ../nbs/03_train.ipynb #b5c09704
 def make_optimizers(G:nn.Module, D:nn.Module, cfg:TrainConfig) -> tuple[torch.optim.Adam, torch.optim.Adam]:
     "Adam for G at `lr` and for D at `d_lr` (default `lr`), both with the config's betas."
     return torch.optim.Adam(G.parameters(), cfg.lr, cfg.betas), torch.optim.Adam(D.parameters(), cfg.d_lr or cfg.lr, cfg.betas)
@@ -309,6 +318,7 @@ def averaged_generator(G:nn.Module, decay:float) -> AveragedModel:
     "An exponential moving average of `G`'s parameters (`avg.module` is a Generator); `avg.update_parameters(G)` after each step."
     return AveragedModel(G, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=False)
 
+# %% ../nbs/03_train.ipynb #ed143afd
 @torch.no_grad()
 def standing_stats(
     G:nn.Module,            # a Generator (e.g. `averaged_generator(...).module`); its BatchNorm buffers are replaced
@@ -330,6 +340,7 @@ def progress_latent(cfg:TrainConfig, n:int=8, device=None) -> Latent:
     return make_latent(n, H, W, cfg.n_master, cfg.n_local, cfg.positions, cfg.period, seed=cfg.seed + 1,
                        geometry=Geometry(len(cfg.g_widths)), device=device)
 
+# %% ../nbs/03_train.ipynb #a7a6bc95
 def save_grid(
     images:Tensor,        # [n, 3, H, W] in [-1, 1]
     path,                 # PNG file to write
@@ -357,11 +368,13 @@ def pick_device(name:str='auto', local_rank:int=0) -> torch.device:
     if name == 'mps' and not torch.backends.mps.is_available(): raise ValueError("device 'mps' is not available here; use --device cpu or auto")
     return torch.device(name)
 
+# %% ../nbs/03_train.ipynb #3aee64da
 def dist_env() -> tuple[int, int, int]:
     "(rank, world size, local rank) from torchrun's environment; (0, 1, 0) when not under torchrun."
     e = os.environ
     return int(e.get('RANK', 0)), int(e.get('WORLD_SIZE', 1)), int(e.get('LOCAL_RANK', 0))
 
+# %% ../nbs/03_train.ipynb #960f00dc
 def sync_buffers(*models:nn.Module):
     "Broadcast every buffer (BatchNorm statistics, spectral-norm vectors) from rank 0, so all ranks hold the same state."
     import torch.distributed as dist
@@ -371,6 +384,7 @@ def sync_buffers(*models:nn.Module):
 # %% ../nbs/03_train.ipynb #7792121d
 PREFETCH = 2   # steps each worker process cuts ahead
 
+# %% ../nbs/03_train.ipynb #9029b95a
 class StepBatches(torch.utils.data.Dataset):
     "The real crops of training steps: item `step` (1, 2, ...) is that step's list of `cfg.d_steps` CropBatches for `rank` of `world`."
     def __init__(self, source, cfg:TrainConfig, rank:int=0, world:int=1): self.source, self.cfg, self.rank, self.world = source, cfg, rank, world
@@ -391,6 +405,7 @@ def _pinned(b):
         if isinstance(v, Tensor): setattr(b, k, v.pin_memory())
     return b
 
+# %% ../nbs/03_train.ipynb #ce422b3d
 def real_batch_loader(
     source,                 # a CropSource (anything with its `batch`)
     cfg:TrainConfig,        # a resolved config: batch, d_steps, seed, steps, workers (None: `default_workers(device)`)
@@ -404,6 +419,7 @@ def real_batch_loader(
         num_workers=n, prefetch_factor=PREFETCH if n else None, pin_memory=torch.device(device or 'cpu').type == 'cuda',
         generator=torch.Generator().manual_seed(cfg.seed))   # the workers' seeds come from it, not from the global RNG
 
+# %% ../nbs/03_train.ipynb #90a9b1db
 def default_workers(
     device:torch.device,    # where the step runs
     source=None,            # the CropSource: one that holds its pixels decoded (a pack, images in memory) is cut in the loop
@@ -421,6 +437,7 @@ def make_data_source(cfg:TrainConfig):
     return make_source(data=cfg.data, image=cfg.image, dataset=cfg.dataset, crop=cfg.crop, image_size=cfg.image_size,
                        resize=cfg.resize, on_error=cfg.on_error, seed=cfg.seed)
 
+# %% ../nbs/03_train.ipynb #31177340
 def _differences(a:dict, b:dict, ignore=()) -> list[str]:
     norm = lambda v: list(v) if isinstance(v, tuple) else v
     return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b)) if k not in ignore and norm(a.get(k)) != norm(b.get(k))]
@@ -457,6 +474,7 @@ def prepare_run(
     if diff: raise ValueError(f"cannot {what} differs in what matters: " + '; '.join(diff))
     return cfg, source, ckpt
 
+# %% ../nbs/03_train.ipynb #7e09ba1e
 def build_networks(cfg:TrainConfig, device) -> tuple:
     "(G, D, opt_g, opt_d, G_ema): the networks a resolved `cfg` trains, seeded (every process starts identical), and their optimizers; G_ema None without `ema`."
     torch.manual_seed(cfg.seed)
@@ -469,6 +487,7 @@ def build_networks(cfg:TrainConfig, device) -> tuple:
     G_ema = averaged_generator(G, cfg.ema).eval() if cfg.ema else None   # the moving average that is sampled and exported
     return G, D, opt_g, opt_d, G_ema
 
+# %% ../nbs/03_train.ipynb #15d756fb
 def restore(ckpt:dict|None, G, D, opt_g, opt_d, G_ema) -> tuple[int, float]:
     "Load a checkpoint into the networks, optimizers and RNGs; (its step, its training time), or (0, 0.) without one."
     if ckpt is None: return 0, 0.0
@@ -478,6 +497,7 @@ def restore(ckpt:dict|None, G, D, opt_g, opt_d, G_ema) -> tuple[int, float]:
     set_rng_state(ckpt['rng'])
     return ckpt['step'], ckpt['time']
 
+# %% ../nbs/03_train.ipynb #9278aafc
 def open_run(cfg:TrainConfig, source, world:int, start:int) -> RunLog:
     "Rank 0's run folder: config.json, the samples' caption, and the log of the steps after `start`."
     start_run_folder(cfg.out, dict(asdict(cfg), data_name=source.name, world=world),
@@ -485,6 +505,7 @@ def open_run(cfg:TrainConfig, source, world:int, start:int) -> RunLog:
         f"pixels (training crops {cfg.crop[0]} x {cfg.crop[1]}) from one fixed latent (seed {cfg.seed + 1}), after N steps.\n")
     return RunLog(cfg.out, start, cfg.steps)
 
+# %% ../nbs/03_train.ipynb #4d5f4107
 def agree(losses:dict, due:bool, world:int, device) -> tuple[dict, bool]:
     "Under torchrun: the mean of each loss over processes (so a NaN on one rank stops every rank), and rank 0's `due`."
     if world == 1: return losses, due
@@ -493,6 +514,7 @@ def agree(losses:dict, due:bool, world:int, device) -> tuple[dict, bool]:
     dist.all_reduce(t)
     return dict(zip(losses, (t[:-1] / world).tolist())), bool(t[-1] > 0)
 
+# %% ../nbs/03_train.ipynb #48c413b2
 def check_finite(losses:dict, step:int, out):
     "Stop the run on a NaN or infinite loss, before anything of this step is written, naming the last good checkpoint."
     bad = [k for k, v in losses.items() if not math.isfinite(v)]
@@ -502,6 +524,7 @@ def check_finite(losses:dict, step:int, out):
         f"writing anything of this step. The last good checkpoint is {last[-1] if last else 'none (no checkpoint yet)'}; "
         f"try a lower --lr, or --amp none, and --resume")
 
+# %% ../nbs/03_train.ipynb #e29fc244
 def write_sample(G, G_ema, z:Latent, step:int, cfg:TrainConfig, source, log:RunLog):
     "The progress grid of `step`: the fixed latent `z` through G (its moving average, where the run keeps one), in eval mode."
     Gs = G if G_ema is None else G_ema.module
@@ -511,6 +534,7 @@ def write_sample(G, G_ema, z:Latent, step:int, cfg:TrainConfig, source, log:RunL
     G.train()
     log.image('samples', grid, step)
 
+# %% ../nbs/03_train.ipynb #83db09e0
 def train(
     cfg:TrainConfig,        # what to train (resolved here)
     resume:bool=False,      # continue from the newest checkpoint in `cfg.out`
@@ -585,6 +609,7 @@ SECTIONS = {'data': 'out data image dataset image_size resize crop on_error',
             'hardware': 'device amp channels_last workers',
             'run folder': 'sample_every sample_size ckpt_every ckpt_minutes keep'}
 
+# %% ../nbs/03_train.ipynb #88012683
 def field_comments(cls) -> dict:
     "The trailing `# comment` of every field of a dataclass, from its source (empty where the source is not available)."
     import inspect, re
@@ -592,9 +617,11 @@ def field_comments(cls) -> dict:
     except (OSError, TypeError): return {}
     return {m.group(1): m.group(2).strip() for m in re.finditer(r'^\s+(\w+)\s*:[^#\n]*#(.*)$', src, re.M)}
 
+# %% ../nbs/03_train.ipynb #eb074ae9
 METAVARS = dict(out='RUN', data='DIR', image='FILE', dataset='NAME', image_size='PX', crop=('H', 'W'), sample_size=('H', 'W'),
                 g_widths=('W', 'W'), d_widths=('W', 'W'), period=('P', 'P'), betas=('B1', 'B2'), ema='DECAY', augment='POLICY', r1='GAMMA', ckpt_minutes='M')
 
+# %% ../nbs/03_train.ipynb #c11638ba
 def _arg_type(hint) -> tuple:
     "(type, nargs) for an annotation such as `int|None` or `tuple[int, int]|None`."
     args = [a for a in typing.get_args(hint) if a is not type(None)] if typing.get_origin(hint) in (typing.Union, __import__('types').UnionType) else [hint]
@@ -631,6 +658,7 @@ def make_parser() -> argparse.ArgumentParser:
                                                      "and a command that contradicts it is refused")
     return p
 
+# %% ../nbs/03_train.ipynb #83027850
 def parse_config(argv) -> tuple[TrainConfig, bool]:
     "(config, resume) from command-line arguments: defaults <- --config JSON (or the run's config.json on --resume) <- flags."
     flag = lambda a: a.split('=')[0].replace('_', '-') + a[len(a.split('=')[0]):] if a.startswith('--') else a
@@ -648,6 +676,7 @@ def parse_config(argv) -> tuple[TrainConfig, bool]:
     merged = {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()}
     return TrainConfig(**merged), resume
 
+# %% ../nbs/03_train.ipynb #6dfba7ef
 def cli(argv=None) -> int:
     "`locogan train ...`: train from the command line; returns the exit status."
     argv = sys.argv[1:] if argv is None else list(argv)
