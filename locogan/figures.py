@@ -692,7 +692,8 @@ def write_gallery(out_dir=None, title:str='Figures') -> Path:
                   f"**Here:** {r['caption']}", '']
         if r['claims']:
             lines += ['| claim | value |', '|---|---|']
-            lines += [f'| {k} | {v:.4g} |' if isinstance(v, float) else f'| {k} | {v} |' for k, v in r['claims'].items()]
+            cell = lambda s: str(s).replace('|', '\\|')                  # a '|' in a claim (max |a - b|) would split the row
+            lines += [f'| {cell(k)} | {v:.4g} |' if isinstance(v, float) else f'| {cell(k)} | {cell(v)} |' for k, v in r['claims'].items()]
             lines += ['']
     (out / 'README.md').write_text('\n'.join(lines))
     return out / 'README.md'
