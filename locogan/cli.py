@@ -18,6 +18,7 @@ COMMANDS = {  # name: (module, one-line help)
     'zoo':      ('locogan.zoo',     'train, ship and measure the shipped models from their recipes (make checkpoints)'),
     'pack':     ('locogan.pack',    'decode, resize and pack an image folder or LSUN LMDB once into memory-mapped shards for fast training'),
     'diagnose': ('locogan.diagnose', "a run's discriminator: blind or chasing (probe), memorised its images or not (memorisation)"),
+    'canvas':   ('locogan.canvas',  'export a window of the endless canvas as a Deep Zoom pyramid (gigapixels, bounded memory, resumable) with an offline viewer'),
 }
 
 def usage() -> str:

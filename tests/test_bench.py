@@ -48,6 +48,8 @@ def test_data_throughput_quick():
     ('gpu.py', ['--device', 'tpu'], "valid: 'cuda'"),
     ('train_throughput.py', ['--device', 'tpu'], "valid: 'cpu', 'cuda'"),
     ('train_throughput.py', ['--authors-variants', 'fp16'], 'valid: fp32, bf16'),
+    ('canvas.py', ['--export', '0x5'], 'both sides must be at least 1 pixel'),
+    ('canvas.py', ['--export', 'big'], 'is not HxW in pixels'),
 ])
 def test_bad_arguments(script, args, says):
     "A bad argument stops at once with exit status 2 and a message naming it and what is valid."
@@ -62,10 +64,13 @@ def test_cuda_asked_without_cuda():
         assert r.returncode == 2 and 'no CUDA device' in r.stderr, f"{script}: exit {r.returncode}: {r.stderr[-1000:]}"
 
 def test_canvas_quick():
-    "bench/canvas.py --quick: a row per offset and both flatness targets stated (never a speed check)."
+    "bench/canvas.py --quick: a row per offset and both flatness targets stated; then a small export, its numbers and the 2 GB target (never a speed check)."
     r = run('canvas.py', '--quick')
     assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     for off in ('0e+00', '1e+06', '1e+12'):
         assert re.search(rf'^\s+{re.escape(off)}\s+{NUM}\s+{NUM}\s+-?{NUM}\s*$', r.stdout, re.M), f"no row for offset {off} in:\n{r.stdout}"
     for what in ('seconds per MP', 'peak RSS'):
         assert re.search(rf'^{what}: max/min over offsets {NUM} \(target <= 1.2: (PASS|FAIL)\)', r.stdout, re.M), f"{what} target not stated"
+    assert re.search(rf'^13 tiles in 10 levels, {NUM} MB; {NUM} MP generated in {NUM} s \({NUM} MP/s, {NUM} s/MP\)$', r.stdout, re.M), r.stdout
+    assert re.search(rf'^RSS after the model loaded {NUM} MiB; RSS after the first block and after 25, 50, 75, 100% of the 1 blocks: ({NUM}, ){{4}}{NUM} MiB$', r.stdout, re.M), r.stdout
+    assert re.search(rf'^peak RSS {NUM} MiB \(target < 2 GB: (PASS|FAIL)\)$', r.stdout, re.M), "export RSS target not stated"
