@@ -1,4 +1,4 @@
-"""Every `locogan sample`, `locogan eval` and `papermill` command in the README runs as written, in a small form, and
+"""Every `locogan sample`, `locogan eval`, `locogan canvas` and `papermill` command in the README runs as written, in a small form, and
 exits with 0: a README command that breaks fails the suite.
 
 The commands are read from the README's ```bash blocks (and its inline `locogan ...` code), with or without
@@ -9,6 +9,7 @@ clone lacks:
   it never trains: 2 steps of the small preset on the data the command names, else synthfaces);
 - data folders outside the checkout (`/data/NAME`) are 8 embedded synthfaces images;
 - `locogan sample`: sides over 1024 pixels become 1024, and `--out` goes to a temporary folder;
+- `locogan canvas`: sides over 512 pixels become 512, `--out` in a temporary folder;
 - `locogan eval`: `--n 8 --batch 8 --weights random` (the FID Inception is tested in nbs/06_metrics.ipynb; its 2048-d
   FID alone takes a minute on two cores), `--out` to a temporary folder;
 - `papermill`: `-p smoke True` and `-p out_dir` in a temporary folder (so `figures/` is left alone), output notebook there.
@@ -19,14 +20,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-RUNS = ('locogan sample', 'locogan eval', 'papermill')
+RUNS = ('locogan sample', 'locogan eval', 'locogan canvas', 'papermill')
 
 
 def readme_commands(text:str) -> tuple[list[str], list[str]]:
     "(commands to run, `locogan train` lines) of a README: ```bash lines and inline code, `.venv/bin/` and comments dropped."
     lines = []
     for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S): lines += block.splitlines()
-    lines += re.findall(r"(?<!`)`((?:\.venv/bin/)?(?:locogan sample|locogan eval|papermill) [^`]+)`", text)
+    lines += re.findall(r"(?<!`)`((?:\.venv/bin/)?(?:locogan sample|locogan eval|locogan canvas|papermill) [^`]+)`", text)
     cmds = []
     for l in lines:
         l = l.split('  #')[0].split(' # ')[0].strip()
@@ -95,8 +96,9 @@ def small_form(cmd:str, ws:Workspace) -> list[str]:
         return [str(BIN / 'papermill'), nb, str(ws.tmp / 'nb' / Path(out).name), *args[3:], '-p', 'smoke', 'True',
                 '-p', 'out_dir', str(ws.tmp / 'figures'), '--no-progress-bar']
     args = _opt(args, '--out', ws.tmp / 'out' / Path(args[args.index('--out') + 1]).name)
-    if args[1] == 'sample' and '--size' in args:
-        sides = [min(int(v), 1024) for v in args[args.index('--size') + 1].lower().split('x')]
+    if args[1] in ('sample', 'canvas') and '--size' in args:
+        cap = 1024 if args[1] == 'sample' else 512
+        sides = [min(int(v), cap) for v in args[args.index('--size') + 1].lower().split('x')]
         args = _opt(args, '--size', 'x'.join(map(str, sides)))
     if args[1] == 'eval': args = _opt(_opt(_opt(args, '--n', 8), '--batch', 8), '--weights', 'random')  # FID's 2048-d eigvals alone take a minute
     return [str(BIN / 'locogan'), *args[1:]]
@@ -114,6 +116,7 @@ def test_readme_has_the_commands():
     "The parser finds the README's commands: a README reorganised so that none are found fails here, not in silence."
     assert len([c for c in COMMANDS if c.startswith('locogan sample')]) >= 2, COMMANDS
     assert any(c.startswith('locogan eval') for c in COMMANDS), COMMANDS
+    assert any(c.startswith('locogan canvas') for c in COMMANDS), COMMANDS
     assert len([c for c in COMMANDS if c.startswith('papermill')]) >= 3, COMMANDS
     assert any('--out runs/brick' in t for t in TRAIN), TRAIN
 
