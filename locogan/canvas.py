@@ -152,6 +152,12 @@ class Canvas:
         height:int, width:int, # window size in pixels (>= 1)
     ) -> Tensor:               # [3, height, width] in [-1, 1], float32 on the CPU
         "A window of the endless image; the same pixels whichever window they are cut from."
+        from locogan.sample import whole_memory, free_memory
+        need, free = whole_memory(self.G, _check_int('height', height, 1), _check_int('width', width, 1)), free_memory(self.device)
+        if free is not None and need > free:
+            raise MemoryError(f"a {height} x {width} px window needs about {need / 2**30:.1f} GiB and {free / 2**30:.1f} GiB is free on "
+                              f"{self.device}: ask for smaller windows (every window is exact, so they fit together) or export it "
+                              f"tiled in bounded memory with `locogan canvas` / export_deepzoom")
         z = self.latent(top, left, height, width)
         if torch.device(self.device).type != 'cpu': return self.G(z)[0].float().cpu()
         was = torch.backends.mkldnn.enabled     # oneDNN picks its convolution kernels by the input's size, so two cuts of one pixel
