@@ -257,6 +257,36 @@ def _create_npy(path, shape):  # a uint8 .npy of `shape` on disk, created under 
     os.replace(tmp, path)
     return np.lib.format.open_memmap(path, 'r+')
 
+def _check_export(canvas, height, width, top, left, name, tile, overlap, format, quality, block, window) -> tuple: # (height, width, top, left)
+    "export_deepzoom's arguments checked, each bad one a ValueError naming it and what is valid."
+    height, width = check_pixels(height, width)
+    for nm, s, n in (('top', top, height), ('left', left, width)):
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not INT64[0] <= s <= INT64[1] - n + 1:
+            raise ValueError(f"{nm} {s!r}: the export's {n} px from there must lie within int64 pixels [{INT64[0]}, {INT64[1]}]: "
+                             f"{nm} must be a whole number in [{INT64[0]}, {INT64[1] - n + 1}]")
+    top, left = int(top), int(left)
+    canvas._axis('top', top, height, 0); canvas._axis('left', left, width, 1)   # a bounded model refuses here, naming its frame
+    if format not in DZI_FORMATS: raise ValueError(f"format {format!r} is not valid; valid: {', '.join(DZI_FORMATS)}")
+    if not (isinstance(tile, int) and tile >= 1): raise ValueError(f"tile {tile!r} must be a whole number of pixels >= 1, e.g. 256")
+    if not (isinstance(overlap, int) and 0 <= overlap <= tile // 2): raise ValueError(f"overlap {overlap!r} must be in [0, {tile // 2}] (tile // 2)")
+    if not (isinstance(block, int) and block >= tile and block % tile == 0 and (block // tile).bit_count() == 1):
+        raise ValueError(f"block {block!r} must be the tile size times a power of two, e.g. {tile * 8}")
+    if format == 'jpg' and not (isinstance(quality, int) and 1 <= quality <= 100): raise ValueError(f"quality {quality!r} must be in [1, 100]")
+    if not (isinstance(window, int) and window >= 1): raise ValueError(f"window {window!r} must be a whole number of pixels >= 1")
+    if not (isinstance(name, str) and name and os.path.basename(name) == name and not name.startswith('.')):
+        raise ValueError(f"name {name!r} must be a plain file name, e.g. canvas")
+    return height, width, top, left
+
+def _export_manifest(canvas, checkpoint, **export) -> dict:
+    "What made an export: locogan, the checkpoint and its weights' SHA-256, the generator's SHA-256 and config, the canvas, then `export`."
+    G, weights = canvas.G, None
+    if checkpoint is not None:
+        wts = resolve_checkpoint(checkpoint)
+        weights = read_generator_json(wts.with_name('generator.json'))[1].get('weights_sha256') or sha256_file(wts)
+    return dict(made_by=f'locogan {locogan.__version__} export_deepzoom', checkpoint=None if checkpoint is None else str(checkpoint),
+        weights_sha256=weights, generator_sha256=generator_sha256(G), generator_config=json.loads(G.cfg.to_json()),
+        seed=canvas.seed, master=canvas.master, vary_master=canvas.vary_master, frame=list(canvas.frame), **export)
+
 def export_deepzoom(
     canvas:Canvas,           # the endless image
     height:int, width:int,   # size of the exported part in pixels (>= 1 each)
@@ -274,35 +304,13 @@ def export_deepzoom(
     on_block=None,           # called as on_block(row, col) after each block is written (tests interrupt here)
 ) -> dict:                   # tiles, levels, bytes, generated megapixels, seconds, resumed blocks, paths
     "Write a Deep Zoom pyramid of a canvas window in bounded memory; a rerun of the same call resumes where it stopped."
-    height, width = check_pixels(height, width)
-    for nm, s, n in (('top', top, height), ('left', left, width)):
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not INT64[0] <= s <= INT64[1] - n + 1:
-            raise ValueError(f"{nm} {s!r}: the export's {n} px from there must lie within int64 pixels [{INT64[0]}, {INT64[1]}]: "
-                             f"{nm} must be a whole number in [{INT64[0]}, {INT64[1] - n + 1}]")
-    top, left = int(top), int(left)
-    canvas._axis('top', top, height, 0); canvas._axis('left', left, width, 1)   # a bounded model refuses here, naming its frame
-    if format not in DZI_FORMATS: raise ValueError(f"format {format!r} is not valid; valid: {', '.join(DZI_FORMATS)}")
-    if not (isinstance(tile, int) and tile >= 1): raise ValueError(f"tile {tile!r} must be a whole number of pixels >= 1, e.g. 256")
-    if not (isinstance(overlap, int) and 0 <= overlap <= tile // 2): raise ValueError(f"overlap {overlap!r} must be in [0, {tile // 2}] (tile // 2)")
-    if not (isinstance(block, int) and block >= tile and block % tile == 0 and (block // tile).bit_count() == 1):
-        raise ValueError(f"block {block!r} must be the tile size times a power of two, e.g. {tile * 8}")
-    if format == 'jpg' and not (isinstance(quality, int) and 1 <= quality <= 100): raise ValueError(f"quality {quality!r} must be in [1, 100]")
-    if not (isinstance(window, int) and window >= 1): raise ValueError(f"window {window!r} must be a whole number of pixels >= 1")
-    if not (isinstance(name, str) and name and os.path.basename(name) == name and not name.startswith('.')):
-        raise ValueError(f"name {name!r} must be a plain file name, e.g. canvas")
+    height, width, top, left = _check_export(canvas, height, width, top, left, name, tile, overlap, format, quality, block, window)
     G, out = canvas.G, Path(out)
     levels = dzi_levels(height, width); TOP = len(levels) - 1
     k = min((block // tile).bit_length() - 1, TOP)            # levels made inside a block: TOP, TOP-1, ..., TOP-k
     B, m = tile << k, overlap << k                            # block side and its margin: `overlap` px at its coarsest level
-    weights = None
-    if checkpoint is not None:
-        wts = resolve_checkpoint(checkpoint)
-        weights = read_generator_json(wts.with_name('generator.json'))[1].get('weights_sha256') or sha256_file(wts)
-    manifest = dict(made_by=f'locogan {locogan.__version__} export_deepzoom', checkpoint=None if checkpoint is None else str(checkpoint),
-        weights_sha256=weights, generator_sha256=generator_sha256(G), generator_config=json.loads(G.cfg.to_json()),
-        seed=canvas.seed, master=canvas.master, vary_master=canvas.vary_master, frame=list(canvas.frame),
-        top=top, left=left, height=height, width=width, tile=tile, overlap=overlap, format=format,
-        quality=quality if format == 'jpg' else None, block=B, openseadragon=OSD_VERSION)
+    manifest = _export_manifest(canvas, checkpoint, top=top, left=left, height=height, width=width, tile=tile, overlap=overlap,
+                                format=format, quality=quality if format == 'jpg' else None, block=B, openseadragon=OSD_VERSION)
     mpath, files, work = out / f'{name}.json', out / f'{name}_files', out / f'.{name}.partial'
     if mpath.exists():
         old = json.loads(mpath.read_text()); done = old.pop('complete', False)
