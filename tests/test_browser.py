@@ -12,35 +12,17 @@ stopped at the end, also when a test fails."""
 import base64, contextlib, io, json, os, secrets, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
 import pytest
+from _chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium, descendants, stop, stop_new_children
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ART = ROOT / 'out' / 'browser'
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
 SLIDER = 'local seed'      # the slider the test moves (its description in nbs/explorer.ipynb)
 IMAGE = 'img.widget-image:not(.locogan-canvas-image)'   # the explorer's image (the canvas's has its own class)
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-def _descendants(pid:int) -> list:
-    import psutil
-    try: return psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess: return []
-
-def _stop(procs, grace:float=10):
-    "Terminate processes (psutil.Process), then kill those still alive after `grace` seconds."
-    import psutil
-    for p in procs:
-        try: p.terminate()
-        except psutil.NoSuchProcess: pass
-    _, alive = psutil.wait_procs(procs, timeout=grace)
-    for p in alive:
-        try: p.kill()
-        except psutil.NoSuchProcess: pass
-    psutil.wait_procs(alive, timeout=5)
 
 @pytest.fixture(scope='module')
 def artifacts():
@@ -84,10 +66,10 @@ def lab(tmp_path, artifacts, request):
         yield ready, token
     finally:
         t1 = time.time()
-        kids = _descendants(proc.pid)                                  # the kernel runs in its own session: collect it first
+        kids = descendants(proc.pid)                                  # the kernel runs in its own session: collect it first
         try: os.killpg(proc.pid, signal.SIGTERM)                       # JupyterLab's process group ...
         except ProcessLookupError: pass
-        _stop(kids, grace=10)                                          # ... and the kernel, at the same time
+        stop(kids, grace=10)                                          # ... and the kernel, at the same time
         try: proc.wait(10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL); proc.wait(5)
@@ -106,10 +88,7 @@ def _image_bytes(page, img) -> bytes:
 def _explorer_page(lab, failure:str):
     """A Chromium page showing explorer.ipynb with all its cells run (the explorer's image and claims on screen); the
     page is screenshotted to out/browser/`failure` when the block fails; Chromium and Playwright's driver are stopped."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: the browser check needs the Debian packages chromium and chromium-driver; run `make setup`")
-    try: from playwright.sync_api import sync_playwright
-    except ImportError: pytest.fail("the browser check needs Playwright's Python package (a dev dependency): run `make setup`")
+    sync_playwright = require_chromium()
     import psutil
     ready, token = lab
     t0, phases = time.time(), {}
@@ -139,8 +118,7 @@ def _explorer_page(lab, failure:str):
             finally:
                 browser.close()
     finally:
-        new = [p for p in psutil.Process().children() if p.pid not in before]  # Playwright's driver, and Chromium under it, if left
-        _stop([q for p in new for q in [p, *_descendants(p.pid)]], grace=5)
+        stop_new_children(before)                                              # Playwright's driver, and Chromium under it, if left
         print('seconds since the browser started:', phases)
 
 def _new_image(page, img, src:str) -> bytes:

@@ -7,30 +7,12 @@ when the test fails. About 20 s."""
 import shutil, time
 from pathlib import Path
 import pytest
+from _chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium, descendants, stop, stop_new_children
 
 ROOT = Path(__file__).resolve().parents[1]
 ART = ROOT / 'out' / 'browser'
-CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run']
 H, W = 1024, 1536          # the exported size: levels 0 .. 11, level 11 is the full image
 VIEW = {'width': 640, 'height': 440}   # the image fits at 0.42 screen px per image px: OpenSeadragon draws it from level 10
-
-def _stop(procs, grace:float=5):
-    "Terminate processes (psutil.Process), then kill those still alive after `grace` seconds."
-    import psutil
-    for p in procs:
-        try: p.terminate()
-        except psutil.NoSuchProcess: pass
-    _, alive = psutil.wait_procs(procs, timeout=grace)
-    for p in alive:
-        try: p.kill()
-        except psutil.NoSuchProcess: pass
-    psutil.wait_procs(alive, timeout=5)
-
-def _descendants(pid:int) -> list:
-    import psutil
-    try: return psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess: return []
 
 @pytest.fixture(scope='module')
 def pyramid(tmp_path_factory):
@@ -45,10 +27,7 @@ def pyramid(tmp_path_factory):
     return out
 
 def test_deepzoom_in_browser(pyramid):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: the browser check needs the Debian packages chromium and chromium-driver; run `make setup`")
-    try: from playwright.sync_api import sync_playwright
-    except ImportError: pytest.fail("the browser check needs Playwright's Python package (a dev dependency): run `make setup`")
+    sync_playwright = require_chromium()
     import numpy as np, psutil
     from PIL import Image
     ART.mkdir(parents=True, exist_ok=True)
@@ -92,8 +71,7 @@ def test_deepzoom_in_browser(pyramid):
             finally:
                 browser.close()
     finally:
-        new = [p for p in psutil.Process().children() if p.pid not in before]   # Playwright's driver, and Chromium under it, if left
-        _stop([q for p in new for q in [p, *_descendants(p.pid)]])
+        stop_new_children(before)                                               # Playwright's driver, and Chromium under it, if left
     level = lambda urls: sorted(int(u.split('/canvas_files/')[1].split('/')[0]) for u in urls if '/canvas_files/' in u)
     lv0, lv1 = level(requests[:n_overview]), level(requests[n_overview:])
     print(f'{time.time() - t0:.1f} s in the browser; zoom {zoom0:.2f} -> {zoom1:.2f}; tiles asked for, by level: overview',
