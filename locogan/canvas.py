@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 import locogan
 from .latent import *
 from .models import Generator, resolve_checkpoint, read_generator_json, sha256_file
+from .sample import whole_memory, free_memory, parse_size
 
 # %% auto #0
 __all__ = ['INT64', 'MASTER_MODES', 'PERIODIC_MODELS', 'OSD_DIR', 'OSD_VERSION', 'DZI_FORMATS', 'splitmix64', 'hash_counters',
@@ -152,7 +153,6 @@ class Canvas:
         height:int, width:int, # window size in pixels (>= 1)
     ) -> Tensor:               # [3, height, width] in [-1, 1], float32 on the CPU
         "A window of the endless image; the same pixels whichever window they are cut from."
-        from locogan.sample import whole_memory, free_memory
         need, free = whole_memory(self.G, _check_int('height', height, 1), _check_int('width', width, 1)), free_memory(self.device)
         if free is not None and need > free:
             raise MemoryError(f"a {height} x {width} px window needs about {need / 2**30:.1f} GiB and {free / 2**30:.1f} GiB is free on "
@@ -382,7 +382,6 @@ def _folder_bytes(out, name) -> int:
 # %% ../nbs/13_canvas.ipynb #429c62e2
 def cli(argv=None) -> int:
     "`locogan canvas`: export a window of the endless canvas as a Deep Zoom pyramid with an offline viewer."
-    from locogan.sample import parse_size
     from locogan.models import load_generator, shipped_checkpoints
     ap = argparse.ArgumentParser(prog='locogan canvas', description='Export a window of any size and offset of the endless canvas as a Deep '
                                  'Zoom pyramid (tiles at every level) in bounded memory, with index.html that views it offline; '
