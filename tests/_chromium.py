@@ -1,6 +1,6 @@
 """Headless Chromium for the browser tests (test_browser.py, test_deepzoom.py): the system's Debian `chromium`, driven by
 Playwright's Python package (no browser download), and stopping every process a test started, also when it fails."""
-import shutil
+import contextlib, shutil
 from pathlib import Path
 import pytest
 
@@ -38,3 +38,26 @@ def stop_new_children(before:set, grace:float=5):
     import psutil
     new = [p for p in psutil.Process().children() if p.pid not in before]
     stop([q for p in new for q in [p, *descendants(p.pid)]], grace=grace)
+
+@contextlib.contextmanager
+def browser_page(viewport:dict, failure:Path, timeout_ms:int=120_000):
+    """A page of a fresh headless Chromium (`viewport`: width and height in px). When the block fails, the page is
+    screenshotted to `failure`; Chromium and Playwright's driver are stopped at the end either way."""
+    sync_playwright = require_chromium()
+    import psutil
+    before = {p.pid for p in psutil.Process().children()}          # what the test started before (JupyterLab): not ours to stop
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport=viewport)
+                page.set_default_timeout(timeout_ms)
+                yield page
+            except Exception:
+                try: page.screenshot(path=str(failure))
+                except Exception: pass
+                raise
+            finally:
+                browser.close()
+    finally:
+        stop_new_children(before)                                    # Playwright's driver, and Chromium under it, if left

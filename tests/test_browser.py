@@ -12,7 +12,7 @@ stopped at the end, also when a test fails."""
 import base64, contextlib, io, json, os, secrets, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
 from pathlib import Path
 import pytest
-from _chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium, descendants, stop, stop_new_children
+from _chromium import browser_page, descendants, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -88,37 +88,23 @@ def _image_bytes(page, img) -> bytes:
 def _explorer_page(lab, failure:str):
     """A Chromium page showing explorer.ipynb with all its cells run (the explorer's image and claims on screen); the
     page is screenshotted to out/browser/`failure` when the block fails; Chromium and Playwright's driver are stopped."""
-    sync_playwright = require_chromium()
-    import psutil
     ready, token = lab
     t0, phases = time.time(), {}
     def phase(name): phases[name] = round(time.time() - t0, 1)
-    before = {p.pid for p in psutil.Process().children()}                  # JupyterLab (stopped by the fixture)
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={'width': 1400, 'height': 1000})
-                page.set_default_timeout(120_000)
-                page.goto(f'{ready()}/lab/tree/explorer.ipynb?token={token}')
-                page.locator('.jp-Notebook .jp-Cell').first.wait_for(); phase('notebook shown')
-                page.wait_for_function(r"() => /\|\s*Idle/.test(document.body.innerText)")   # status bar: 'Python 3 (ipykernel) | Idle'
-                phase('kernel idle')
-                page.get_by_role('menuitem', name='Run', exact=True).click()          # Run > Run All Cells
-                page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()
-                img = page.locator(IMAGE)
-                img.wait_for(state='visible')
-                page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img.element_handle())
-                page.locator('.locogan-claims').wait_for(); phase('image rendered')
-                yield page, phase
-            except Exception:
-                try: page.screenshot(path=str(ART / failure))
-                except Exception: pass
-                raise
-            finally:
-                browser.close()
+        with browser_page({'width': 1400, 'height': 1000}, ART / failure) as page:
+            page.goto(f'{ready()}/lab/tree/explorer.ipynb?token={token}')
+            page.locator('.jp-Notebook .jp-Cell').first.wait_for(); phase('notebook shown')
+            page.wait_for_function(r"() => /\|\s*Idle/.test(document.body.innerText)")   # status bar: 'Python 3 (ipykernel) | Idle'
+            phase('kernel idle')
+            page.get_by_role('menuitem', name='Run', exact=True).click()          # Run > Run All Cells
+            page.locator('.lm-Menu-itemLabel', has_text='Run All Cells').first.click()
+            img = page.locator(IMAGE)
+            img.wait_for(state='visible')
+            page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img.element_handle())
+            page.locator('.locogan-claims').wait_for(); phase('image rendered')
+            yield page, phase
     finally:
-        stop_new_children(before)                                              # Playwright's driver, and Chromium under it, if left
         print('seconds since the browser started:', phases)
 
 def _new_image(page, img, src:str) -> bytes:

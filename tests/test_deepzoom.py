@@ -4,10 +4,10 @@ system's Debian `chromium`, driven by Playwright's Python package; no browser do
 whole image, then zoom in with the mouse wheel and pan by dragging, loading tiles of the full-resolution level. Both
 screenshots are kept in out/browser/ (deepzoom_overview.png, deepzoom_zoomed.png). Chromium is stopped at the end, also
 when the test fails. About 20 s."""
-import shutil, time
+import time
 from pathlib import Path
 import pytest
-from _chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium, descendants, stop, stop_new_children
+from _chromium import browser_page
 
 ROOT = Path(__file__).resolve().parents[1]
 ART = ROOT / 'out' / 'browser'
@@ -27,51 +27,36 @@ def pyramid(tmp_path_factory):
     return out
 
 def test_deepzoom_in_browser(pyramid):
-    sync_playwright = require_chromium()
-    import numpy as np, psutil
+    import numpy as np
     from PIL import Image
     ART.mkdir(parents=True, exist_ok=True)
     shots = {k: ART / f'deepzoom_{k}.png' for k in ('overview', 'zoomed')}
     for p in [*shots.values(), ART / 'deepzoom_failure.png']: p.unlink(missing_ok=True)   # this run's screenshots only
-    before = {p.pid for p in psutil.Process().children()}
     requests, errors, t0 = [], [], time.time()
     settled = """() => { const v = window.viewer; if (!v || v.world.getItemCount() === 0) return false;
         const vp = v.viewport, a = vp.getCenter(true), b = vp.getCenter(false);
         return v.world.getItemAt(0).getFullyLoaded() && vp.getZoom(true) === vp.getZoom(false) && a.x === b.x && a.y === b.y; }"""
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport=VIEW)   # small: the overview needs level 10 only
-                page.set_default_timeout(30_000)
-                page.on('request', lambda r: requests.append(r.url))
-                page.on('pageerror', lambda e: errors.append(str(e)))
-                page.goto((pyramid / 'index.html').as_uri())
-                page.wait_for_function(settled)                                   # the whole image drawn, every tile in view loaded
-                page.wait_for_timeout(300)                                        # one more frame painted
-                page.screenshot(path=str(shots['overview']))
-                overview_levels = page.evaluate("() => { const t = viewer.world.getItemAt(0); return [t.source.minLevel, t.source.maxLevel]; }")
-                n_overview = len(requests)
-                page.evaluate("""() => { window.loaded = [];
-                    viewer.addHandler('tile-loaded', e => window.loaded.push(e.tile.level)); }""")
-                zoom0 = page.evaluate("() => viewer.viewport.getZoom(true)")
-                page.mouse.move(320, 220)
-                for _ in range(10):                                               # zoom in with the wheel, at the centre
-                    page.mouse.wheel(0, -300); page.wait_for_timeout(100)
-                page.mouse.down(); page.mouse.move(170, 120, steps=10); page.mouse.up()   # pan by dragging
-                page.wait_for_function(settled)
-                page.wait_for_timeout(300)
-                page.screenshot(path=str(shots['zoomed']))
-                zoom1 = page.evaluate("() => viewer.viewport.getZoom(true)")
-                loaded = page.evaluate("() => window.loaded")
-            except Exception:
-                try: page.screenshot(path=str(ART / 'deepzoom_failure.png'))
-                except Exception: pass
-                raise
-            finally:
-                browser.close()
-    finally:
-        stop_new_children(before)                                               # Playwright's driver, and Chromium under it, if left
+    with browser_page(VIEW, ART / 'deepzoom_failure.png', timeout_ms=30_000) as page:   # small: the overview needs level 10 only
+        page.on('request', lambda r: requests.append(r.url))
+        page.on('pageerror', lambda e: errors.append(str(e)))
+        page.goto((pyramid / 'index.html').as_uri())
+        page.wait_for_function(settled)                                   # the whole image drawn, every tile in view loaded
+        page.wait_for_timeout(300)                                        # one more frame painted
+        page.screenshot(path=str(shots['overview']))
+        overview_levels = page.evaluate("() => { const t = viewer.world.getItemAt(0); return [t.source.minLevel, t.source.maxLevel]; }")
+        n_overview = len(requests)
+        page.evaluate("""() => { window.loaded = [];
+            viewer.addHandler('tile-loaded', e => window.loaded.push(e.tile.level)); }""")
+        zoom0 = page.evaluate("() => viewer.viewport.getZoom(true)")
+        page.mouse.move(320, 220)
+        for _ in range(10):                                               # zoom in with the wheel, at the centre
+            page.mouse.wheel(0, -300); page.wait_for_timeout(100)
+        page.mouse.down(); page.mouse.move(170, 120, steps=10); page.mouse.up()   # pan by dragging
+        page.wait_for_function(settled)
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(shots['zoomed']))
+        zoom1 = page.evaluate("() => viewer.viewport.getZoom(true)")
+        loaded = page.evaluate("() => window.loaded")
     level = lambda urls: sorted(int(u.split('/canvas_files/')[1].split('/')[0]) for u in urls if '/canvas_files/' in u)
     lv0, lv1 = level(requests[:n_overview]), level(requests[n_overview:])
     print(f'{time.time() - t0:.1f} s in the browser; zoom {zoom0:.2f} -> {zoom1:.2f}; tiles asked for, by level: overview',
