@@ -40,14 +40,13 @@ def parse_args(argv=None):
     p.add_argument('--child-export', default=None, help=argparse.SUPPRESS)      # internal: measure one export into this folder, print JSON
     a = p.parse_args(argv)
     if a.quick: a.size, a.reps, a.rounds = '128x128', 1, 1
-    a.eh = a.ew = None
-    if a.export is not None or a.quick:
-        try: a.eh, a.ew = (int(v) for v in (a.export or '512x512').lower().split('x'))
-        except ValueError: p.error(f"--export {a.export!r} is not HxW in pixels, e.g. 32768x32768")
-        if min(a.eh, a.ew) < 1: p.error(f"--export {a.export!r}: both sides must be at least 1 pixel")
-    try: a.h, a.w = (int(v) for v in a.size.lower().split('x'))
-    except ValueError: p.error(f"--size {a.size!r} is not HxW in pixels, e.g. 512x512")
-    if min(a.h, a.w) < 1: p.error(f"--size {a.size!r}: both sides must be at least 1 pixel")
+    def hw(flag, v, eg):                                        # 'HxW' -> (H, W), or a usage error naming the flag
+        try: h, w = (int(x) for x in v.lower().split('x'))
+        except ValueError: p.error(f"{flag} {v!r} is not HxW in pixels, e.g. {eg}")
+        if min(h, w) < 1: p.error(f"{flag} {v!r}: both sides must be at least 1 pixel")
+        return h, w
+    a.eh, a.ew = hw('--export', a.export or '512x512', '32768x32768') if a.export is not None or a.quick else (None, None)
+    a.h, a.w = hw('--size', a.size, '512x512')
     try: a.offs = [int(float(v)) for v in a.offsets.split(',')]
     except ValueError: p.error(f"--offsets {a.offsets!r} is not comma-separated numbers of pixels, e.g. 0,1e6,1e12")
     if not all(-2**63 <= o and o + max(a.h, a.w) + 7 * a.reps <= 2**63 - 1 for o in a.offs):

@@ -16,6 +16,7 @@ import locogan
 from .latent import *
 from .models import Generator, resolve_checkpoint, read_generator_json, sha256_file
 from .sample import whole_memory, free_memory, parse_size
+from .runs import write_text_atomic
 
 # %% auto #0
 __all__ = ['INT64', 'MASTER_MODES', 'PERIODIC_MODELS', 'OSD_DIR', 'OSD_VERSION', 'DZI_FORMATS', 'splitmix64', 'hash_counters',
@@ -160,10 +161,8 @@ class Canvas:
                               f"tiled in bounded memory with `locogan canvas` / export_deepzoom")
         z = self.latent(top, left, height, width)
         if torch.device(self.device).type != 'cpu': return self.G(z)[0].float().cpu()
-        was = torch.backends.mkldnn.enabled     # oneDNN picks its convolution kernels by the input's size, so two cuts of one pixel
-        torch.backends.mkldnn.enabled = False   # can differ in the last bit (AVX2 CPUs); ATen's own kernels sum in one order
-        try: return self.G(z)[0].float().cpu()
-        finally: torch.backends.mkldnn.enabled = was
+        with torch.backends.mkldnn.flags(enabled=False):  # oneDNN picks convolution kernels by the input's size, so two cuts of one
+            return self.G(z)[0].float().cpu()             # pixel can differ in the last bit (AVX2 CPUs); ATen's kernels sum in one order
 
 # %% ../nbs/13_canvas.ipynb #d2ad49c6
 def dzi_levels(
@@ -323,7 +322,7 @@ def export_deepzoom(
                megapixels=0.0, seconds=0.0, resumed_blocks=0, already_complete=done)
     if done: return res | dict(bytes=_folder_bytes(out, name))
     out.mkdir(parents=True, exist_ok=True); work.mkdir(exist_ok=True)
-    (tmpj := work / 'manifest.json').write_text(json.dumps(manifest | dict(complete=False), indent=1)); os.replace(tmpj, mpath)
+    write_text_atomic(mpath, json.dumps(manifest | dict(complete=False), indent=1))
     for L in range(len(levels)): (files / str(L)).mkdir(parents=True, exist_ok=True)
     spans = [(tile_spans(h, tile, overlap), tile_spans(w, tile, overlap)) for h, w in levels]
     tmp = work / f'tile.{format}'
@@ -371,7 +370,7 @@ def export_deepzoom(
     write_dzi(out, name, height, width, tile, overlap, format)
     write_viewer(out, name, height, width, tile, overlap, format, title=f"{checkpoint or 'a generator'}, seed {canvas.seed}, {canvas.master}"
                  f"{' (varying master)' if canvas.vary_master else ''}, {width} x {height} px at ({top}, {left})")
-    (tmpj := work / 'manifest.json').write_text(json.dumps(manifest | dict(complete=True), indent=1)); os.replace(tmpj, mpath)
+    write_text_atomic(mpath, json.dumps(manifest | dict(complete=True), indent=1))
     shutil.rmtree(work)
     return res | dict(bytes=_folder_bytes(out, name), megapixels=mp, seconds=time.perf_counter() - t0)
 

@@ -200,6 +200,8 @@ class CropSource:
                                 f"valid: a crop of at most {H}x{W}", i, 'smaller than the crop')
         self.bad, self._perms = {}, OrderedDict()  # bad: index -> DataError found at batch time (skip mode)
 
+    @property
+    def decodes(self) -> bool: return self._read is not None   # True: batches decode files (worth worker processes); False: pixels in memory
     def __len__(self): return len(self._items)
     def __repr__(self): return f"CropSource({self.name!r}, {len(self)} images, crop {self.crop[0]}x{self.crop[1]})"
 

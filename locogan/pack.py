@@ -347,6 +347,7 @@ class PackSource(CropSource):
         self.bad, self._perms = {}, OrderedDict()
         self._drop_maps()
 
+    decodes = False                                        # decoded once by `locogan pack`: batches only cut pixels
     def _drop_maps(self): self._index, self._maps, self._ids = None, {}, None
     def __getstate__(self): s = self.__dict__.copy(); s.update(_index=None, _maps={}, _ids=None); return s
     def __len__(self): return self._n

@@ -425,8 +425,7 @@ def default_workers(
     source=None,            # the CropSource: one that holds its pixels decoded (a pack, images in memory) is cut in the loop
 ) -> int:
     "Worker processes when `workers` is not given: 0 on the CPU and MPS, and for decoded pixels; on CUDA a core each, up to 8, one core per GPU process left for its loop."
-    from locogan.pack import PackSource
-    if torch.device(device).type != 'cuda' or isinstance(source, PackSource) or getattr(source, '_read', 0) is None: return 0
+    if torch.device(device).type != 'cuda' or not getattr(source, 'decodes', True): return 0
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
     return max(0, min(8, cores // int(os.environ.get('LOCAL_WORLD_SIZE', 1)) - 1))
 
