@@ -161,8 +161,10 @@ class Canvas:
                               f"tiled in bounded memory with `locogan canvas` / export_deepzoom")
         z = self.latent(top, left, height, width)
         if torch.device(self.device).type != 'cpu': return self.G(z)[0].float().cpu()
-        with torch.backends.mkldnn.flags(enabled=False):  # oneDNN picks convolution kernels by the input's size, so two cuts of one
-            return self.G(z)[0].float().cpu()             # pixel can differ in the last bit (AVX2 CPUs); ATen's kernels sum in one order
+        was = torch.backends.mkldnn.enabled     # oneDNN picks its convolution kernels by the input's size, so two cuts of one pixel
+        torch.backends.mkldnn.enabled = False   # can differ in the last bit (AVX2 CPUs); ATen's own kernels sum in one order
+        try: return self.G(z)[0].float().cpu()  # (not mkldnn.flags(): it also resets tf32 and warns on CPU-only torch)
+        finally: torch.backends.mkldnn.enabled = was
 
 # %% ../nbs/13_canvas.ipynb #d2ad49c6
 def dzi_levels(
